@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Rebuilds the embedded default dataset (data/default/*.gz) from the project's shared public data.
+# Usage: data/prepare.sh [SHARED_DATA_DIR]   (default: ../shared/data beside the checkout)
+# Files are copied unchanged and gzip-compressed (DuckDB reads .csv.gz directly).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=${1:-"$here/../../shared/data"}
+out="$here/default"
+files=(
+  zones_emploi/ze2020_communes_cog2023.csv
+  zones_emploi/ze2020_zones_cog2023.csv
+  zones_emploi/insee_table_passage_cog2025.csv
+  zones_emploi/ze2020_simplified.geojson
+  zones_emploi/departements_simplified.geojson
+  bmo/bmo_2024_bassin_metier.csv
+  bmo/bassin_bmo_communes.csv
+  bmo/bassins_bmo_simplified.geojson
+  chomage_localise/insee_taux_chomage_ze2020_2003T1_2023T3_long.csv
+  dares/dares_tensions_2019_fap_nat_reg_dep.csv
+  dares/dares_tensions_evolution_2011_2019_nat.csv
+  urssaf/urssaf_effectifs_ze2020_trimestriel.csv
+  urssaf/urssaf_etab_effectifs_ze2815_rouen_dep76_ape_annuel_2006_2022.csv
+  demandeurs_emploi/dares_defm_departement_categorie_mensuel_1996_2016.csv
+  naf/naf_rev2_sous_classes_agregats.csv
+  naf/naf_rev2_niveaux_agreges_libelles.csv
+  naf/naf_rev2_libelles_tous_niveaux.csv
+  rome/dares_fap2009_rome_v3.csv
+  rome/dares_fap2021_nomenclature.csv
+  rome/rome_v3_fiches_2021.csv
+  rome/rome4_v460/unix_referentiel_code_rome_v460_utf8.csv
+  rome/rome4_v460/unix_cr_gd_dp_v460_utf8.csv
+  rome/rome4_v460/unix_referentiel_appellation_v460_utf8.csv
+  rome/rome4_v460/unix_referentiel_competence_v460_utf8.csv
+  rome/rome4_v460/unix_referentiel_savoir_v460_utf8.csv
+  rome/rome4_v460/unix_coherence_item_v460_utf8.csv
+  rome/rome4_v460/unix_arborescence_secteur_naf_v460_utf8.csv
+  france_travail/offres_sample/offres_2025-11-13_15_flat.csv
+  france_travail/offres_sample/offres_2025-11-13_15_competences.csv
+)
+rm -rf "$out"; mkdir -p "$out"
+for f in "${files[@]}"; do
+  gzip -9 -n -c "$src/$f" > "$out/$(basename "$f").gz"
+done
+du -sh "$out"

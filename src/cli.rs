@@ -1,0 +1,111 @@
+//! Command line (`observatoire`): global `--config` / `--db`, and one subcommand per action.
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::store::Db;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "observatoire",
+    version,
+    about = "Observatoire territorial de l'emploi et des compétences"
+)]
+pub struct Cli {
+    /// Configuration file.
+    #[arg(long, global = true, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// Database file (overrides `[database] path`).
+    #[arg(long, global = true)]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create or migrate the database and load the embedded default dataset (idempotent).
+    Init,
+    /// Run the web server (runs `init` first when needed).
+    Serve {
+        /// Listen address, e.g. 127.0.0.1:8080 (overrides `[server] bind`).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Tables and row counts, sources and freshness, last job runs.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let config = Config::load(&cli.config)?;
+    let db_path = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| config.database.path.clone());
+    match cli.command {
+        Command::Init => {
+            let db = Db::open(&db_path)?;
+            let report = crate::init::run(&mut db.connect()?)?;
+            println!(
+                "Base {} prête : {} migration(s) appliquée(s), données embarquées {} ({:.1} s).",
+                db_path.display(),
+                report.migrations_applied,
+                if report.default_data_loaded {
+                    "chargées"
+                } else {
+                    "déjà présentes"
+                },
+                report.seconds
+            );
+            Ok(())
+        }
+        Command::Status { json } => {
+            if !db_path.exists() {
+                anyhow::bail!(
+                    "base de données introuvable : {} (lancez d'abord `observatoire init`)",
+                    db_path.display()
+                );
+            }
+            let db = Db::open(&db_path)?;
+            let status = crate::status::collect(&db.connect()?, &db_path.display().to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                crate::status::print_text(&status);
+            }
+            Ok(())
+        }
+        Command::Serve { bind } => {
+            let bind = bind.unwrap_or_else(|| config.server.bind.clone());
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                // Bind first: a busy port fails fast, before any database work.
+                let listener = crate::startup::bind(&bind).await?;
+                let db = Db::open(&db_path)?;
+                let conn_db = db.clone();
+                let report = tokio::task::spawn_blocking(move || -> Result<_> {
+                    let mut conn = conn_db.connect()?;
+                    crate::init::run(&mut conn)
+                })
+                .await
+                .context("init")??;
+                if report.default_data_loaded {
+                    tracing::info!(seconds = report.seconds, "données embarquées chargées");
+                }
+                tracing::info!(
+                    "Observatoire en ligne sur http://{}",
+                    listener.local_addr()?
+                );
+                crate::startup::serve(listener, db).await
+            })
+        }
+    }
+}

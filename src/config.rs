@@ -1,0 +1,162 @@
+//! `config.toml`: one struct per section. Unknown keys are errors, so a typo never goes unnoticed.
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub server: ServerConfig,
+    pub sources: SourcesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub path: PathBuf,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("data/observatoire.duckdb"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub bind: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourcesConfig {
+    pub france_travail: FranceTravailConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FranceTravailConfig {
+    pub api_base: String,
+    pub token_url: String,
+    pub client_id_env: String,
+    pub client_secret_env: String,
+    pub scope: String,
+    pub rate_limit: f64,
+}
+
+impl Default for FranceTravailConfig {
+    fn default() -> Self {
+        Self {
+            api_base: "https://api.francetravail.io/partenaire/offresdemploi".into(),
+            token_url:
+                "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=%2Fpartenaire"
+                    .into(),
+            client_id_env: "FT_CLIENT_ID".into(),
+            client_secret_env: "FT_CLIENT_SECRET".into(),
+            scope: "api_offresdemploiv2 o2dsoffre".into(),
+            rate_limit: 3.0,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("fichier de configuration introuvable : {0} (créez-le ou passez --config CHEMIN)")]
+    Missing(PathBuf),
+    #[error("fichier de configuration illisible : {path} : {source}")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration invalide dans {path} : {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::Missing(path.to_path_buf())
+            } else {
+                ConfigError::Unreadable {
+                    path: path.to_path_buf(),
+                    source: e,
+                }
+            }
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let cfg: Config =
+            toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "[server] bind = {:?} n'est pas une adresse IP:port (ex. \"127.0.0.1:8080\")",
+                self.server.bind
+            ));
+        }
+        if self.database.path.as_os_str().is_empty() {
+            return Err("[database] path est vide".into());
+        }
+        let ft = &self.sources.france_travail;
+        if !(ft.rate_limit > 0.0 && ft.rate_limit.is_finite()) {
+            return Err(format!(
+                "[sources.france_travail] rate_limit = {} doit être un nombre positif",
+                ft.rate_limit
+            ));
+        }
+        for (key, url) in [("api_base", &ft.api_base), ("token_url", &ft.token_url)] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "[sources.france_travail] {key} = {url:?} n'est pas une URL http(s)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_parses_and_matches_defaults() {
+        let cfg = Config::parse(include_str!("../config.toml")).unwrap();
+        assert_eq!(cfg.server.bind, "127.0.0.1:8080");
+        assert_eq!(cfg.sources.france_travail.client_id_env, "FT_CLIENT_ID");
+        assert_eq!(
+            cfg.sources.france_travail.token_url,
+            FranceTravailConfig::default().token_url
+        );
+    }
+
+    #[test]
+    fn unknown_key_and_bad_bind_are_errors() {
+        let e = Config::parse("[server]\nbnd = \"x\"\n").unwrap_err();
+        assert!(e.contains("bnd"), "{e}");
+        let e = Config::parse("[server]\nbind = \"localhost\"\n").unwrap_err();
+        assert!(e.contains("bind"), "{e}");
+    }
+}

@@ -1,0 +1,50 @@
+//! `observatoire init`: create or migrate the database and load the embedded default dataset.
+//! Idempotent: a database that already holds the referentials is only migrated. The whole load is
+//! one transaction: an interrupted `init` leaves the database as it was.
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+
+use crate::store::{embedded, migrations};
+
+#[derive(Debug, serde::Serialize)]
+pub struct InitReport {
+    pub migrations_applied: usize,
+    pub default_data_loaded: bool,
+    pub seconds: f64,
+}
+
+pub fn run(conn: &mut Connection) -> Result<InitReport> {
+    let started = Instant::now();
+    let migrations_applied = migrations::migrate(conn)?;
+    let loaded: i64 = conn.query_row("SELECT count(*) FROM ref_commune", [], |r| r.get(0))?;
+    let default_data_loaded = loaded == 0;
+    if default_data_loaded {
+        let dir = tempfile::Builder::new()
+            .prefix("observatoire-data-")
+            .tempdir()
+            .context("dossier temporaire pour les données embarquées")?;
+        embedded::extract_to(dir.path())?;
+        let tx = conn.transaction()?;
+        crate::referentials::load(&tx, dir.path())?;
+        crate::collect::load_defaults(&tx, dir.path())?;
+        crate::indicators::refresh_all(&tx)?;
+        tx.commit()?;
+        conn.execute_batch("CHECKPOINT")?;
+    }
+    Ok(InitReport {
+        migrations_applied,
+        default_data_loaded,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// True when the database has the current schema and its referentials.
+pub fn is_ready(conn: &Connection) -> Result<bool> {
+    if migrations::current_version(conn)? < migrations::latest_version() {
+        return Ok(false);
+    }
+    let n: i64 = conn.query_row("SELECT count(*) FROM ref_commune", [], |r| r.get(0))?;
+    Ok(n > 0)
+}

@@ -1,0 +1,15 @@
+//! Observatoire: a territorial labour-market observatory for the Maisons de l'Emploi.
+//!
+//! Data flow: `collect` (one module per source) → `store` (DuckDB: raw, referential tables) →
+//! `indicators` (derived `ind_*` tables) → `web` (pages and JSON API, reading derived tables only).
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod indicators;
+pub mod init;
+pub mod referentials;
+pub mod startup;
+pub mod status;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,17 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    observatoire::telemetry::init();
+    let cli = observatoire::cli::Cli::parse();
+    match observatoire::cli::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One clear line, no panic, no backtrace.
+            eprintln!(
+                "erreur : {}",
+                observatoire::store::one_line(&format!("{e:#}"))
+            );
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Errors: French HTML error pages, and `application/problem+json` under `/api`.
+use axum::http::{header, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+    pub api: bool,
+}
+
+impl AppError {
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            title: "Page introuvable",
+            detail: detail.into(),
+            api: false,
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            title: "Requête invalide",
+            detail: detail.into(),
+            api: false,
+        }
+    }
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            title: "Erreur interne",
+            detail: detail.into(),
+            api: false,
+        }
+    }
+    pub fn api(mut self) -> Self {
+        self.api = true;
+        self
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::internal(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        // Internal details go to the log, not to the visitor.
+        let detail = if self.status.is_server_error() {
+            tracing::error!(status = %self.status, detail = %self.detail, "request failed");
+            "Une erreur est survenue de notre côté ; elle a été enregistrée.".to_string()
+        } else {
+            self.detail
+        };
+        if self.api {
+            let body = serde_json::json!({
+                "type": "about:blank",
+                "title": self.title,
+                "status": self.status.as_u16(),
+                "detail": detail,
+            });
+            return (
+                self.status,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                body.to_string(),
+            )
+                .into_response();
+        }
+        let html = format!(
+            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+             content=\"width=device-width, initial-scale=1\"><title>{title} — Observatoire</title>\
+             <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><header class=\"site\">\
+             <a class=\"brand\" href=\"/\">Observatoire emploi &amp; compétences</a></header>\
+             <main id=\"contenu\"><h1>{title}</h1><p class=\"error-detail\">{detail}</p>\
+             <p><a href=\"/\">Retour à l'accueil</a></p></main></body></html>",
+            title = self.title,
+            detail = html_escape(&detail),
+        );
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response()
+    }
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub async fn not_found(uri: Uri) -> AppError {
+    let e = AppError::not_found(format!("Aucune page à l'adresse {}.", uri.path()));
+    if uri.path().starts_with("/api/") {
+        e.api()
+    } else {
+        e
+    }
+}

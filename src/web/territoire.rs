@@ -1,0 +1,355 @@
+//! Territory dashboard `/territoires/{kind}/{code}`: unemployment, salaried employment, BMO
+//! recruitment projects and job offers by métier, each with its source, vintage and method.
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::response::Html;
+use duckdb::Connection;
+use minijinja::context;
+use serde::Serialize;
+
+use super::home::kind_label;
+use super::{api::KINDS, AppError, AppState};
+use crate::status::SourceStatus;
+
+/// Métiers with fewer offers than this are grouped into one line (a count of 1 or 2 offers over a
+/// few days says nothing reliable about a métier and can point at a single employer).
+pub const MIN_OFFRES: i64 = 3;
+/// Share of difficult projects shown only on at least this many projects.
+pub const MIN_BASE_DIFFICILES: i64 = 20;
+
+#[derive(Serialize)]
+struct Serie {
+    last_period: String,
+    last_value: f64,
+    prev_year_period: Option<String>,
+    change: Option<f64>,
+    first_period: String,
+    min: f64,
+    max: f64,
+    points: String,
+    values: Vec<(String, f64)>,
+}
+
+#[derive(Serialize)]
+struct BmoBassin {
+    code: String,
+    libelle: String,
+    part_pct: f64,
+    projets: Option<i64>,
+    part_difficiles: Option<f64>,
+    part_saisonniers: Option<f64>,
+    cellules_secretes: i64,
+}
+
+#[derive(Serialize)]
+struct BmoMetier {
+    code: String,
+    libelle: String,
+    famille: Option<String>,
+    projets: Option<i64>,
+    part_difficiles: Option<f64>,
+    suppression: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BmoTotal {
+    annee: i64,
+    projets: i64,
+    part_difficiles: Option<f64>,
+    part_saisonniers: Option<f64>,
+    cellules_secretes: i64,
+    metiers_secrets: i64,
+}
+
+#[derive(Serialize)]
+struct OffreMetier {
+    rome: String,
+    libelle: String,
+    offres: i64,
+    postes: i64,
+    part_cdi: f64,
+}
+
+#[derive(Serialize)]
+struct Offres {
+    total: i64,
+    sans_commune: i64,
+    debut: String,
+    fin: String,
+    metiers: Vec<OffreMetier>,
+    /// Métiers at or above the threshold (the table shows the first 25).
+    metiers_publies: i64,
+    autres_metiers: i64,
+    autres_offres: i64,
+}
+
+#[derive(Serialize)]
+struct Dashboard {
+    kind: String,
+    kind_label: &'static str,
+    code: String,
+    libelle: String,
+    nb_communes: i64,
+    departements: Vec<(String, String)>,
+    chomage: Option<Serie>,
+    emploi: Option<Serie>,
+    bmo_total: Option<BmoTotal>,
+    bmo_bassins: Vec<BmoBassin>,
+    bmo_metiers: Vec<BmoMetier>,
+    offres: Option<Offres>,
+    sources: HashMap<String, SourceStatus>,
+}
+
+fn valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 12
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Path((kind, code)): Path<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(AppError::bad_request(format!(
+            "Type de territoire « {kind} » inconnu : utilisez ze, bassin, dep, reg ou custom."
+        )));
+    }
+    if !valid_code(&code) {
+        return Err(AppError::bad_request("Code de territoire mal formé."));
+    }
+    let d = state
+        .db
+        .call(move |conn| dashboard(conn, &kind, &code))
+        .await?;
+    let Some(d) = d else {
+        return Err(AppError::not_found(
+            "Ce territoire n'existe pas dans l'observatoire.",
+        ));
+    };
+    state.render("territoire.html", context! { d })
+}
+
+fn dashboard(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Dashboard>> {
+    let row = conn
+        .prepare("SELECT libelle, nb_communes FROM territory WHERE kind = ? AND code = ?")?
+        .query_map([kind, code], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?
+        .next()
+        .transpose()?;
+    let Some((libelle, nb_communes)) = row else {
+        return Ok(None);
+    };
+    let departements = conn
+        .prepare(
+            "SELECT DISTINCT d.code, d.libelle FROM territory_commune t JOIN ref_commune c ON c.code = t.commune
+             JOIN ref_departement d ON d.code = c.departement WHERE t.kind = ? AND t.code = ? ORDER BY 1",
+        )?
+        .query_map([kind, code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let chomage = serie(
+        conn,
+        "SELECT trimestre, taux FROM ind_chomage WHERE kind = ? AND code = ? ORDER BY 1",
+        kind,
+        code,
+        false,
+    )?;
+    let emploi = serie(
+        conn,
+        "SELECT trimestre, effectifs_cvs::DOUBLE FROM ind_emploi_salarie WHERE kind = ? AND code = ? ORDER BY 1",
+        kind,
+        code,
+        true,
+    )?;
+    let (bmo_total, bmo_bassins, bmo_metiers) = bmo(conn, kind, code)?;
+    let offres = offres(conn, kind, code)?;
+    let sources = crate::status::sources(conn)?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    Ok(Some(Dashboard {
+        kind: kind.into(),
+        kind_label: kind_label(kind),
+        code: code.into(),
+        libelle,
+        nb_communes,
+        departements,
+        chomage,
+        emploi,
+        bmo_total,
+        bmo_bassins,
+        bmo_metiers,
+        offres,
+        sources,
+    }))
+}
+
+/// A quarterly series with its year-on-year change (points for a rate, % for a level) and an SVG
+/// polyline (600 × 120 user units).
+fn serie(
+    conn: &Connection,
+    sql: &str,
+    kind: &str,
+    code: &str,
+    relative: bool,
+) -> anyhow::Result<Option<Serie>> {
+    let values: Vec<(String, f64)> = conn
+        .prepare(sql)?
+        .query_map([kind, code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some((last_period, last_value)) = values.last().cloned() else {
+        return Ok(None);
+    };
+    let prev = values.len().checked_sub(5).map(|i| values[i].clone());
+    let change = prev.as_ref().map(|(_, p)| {
+        if relative {
+            (last_value / p - 1.0) * 100.0
+        } else {
+            last_value - p
+        }
+    });
+    let min = values.iter().map(|v| v.1).fold(f64::INFINITY, f64::min);
+    let max = values.iter().map(|v| v.1).fold(f64::NEG_INFINITY, f64::max);
+    let span = if max > min { max - min } else { 1.0 };
+    let n = values.len().max(2) - 1;
+    let points = values
+        .iter()
+        .enumerate()
+        .map(|(i, (_, v))| {
+            format!(
+                "{:.1},{:.1}",
+                i as f64 * 600.0 / n as f64,
+                110.0 - (v - min) / span * 100.0
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Ok(Some(Serie {
+        first_period: values[0].0.clone(),
+        last_period,
+        last_value,
+        prev_year_period: prev.map(|p| p.0),
+        change,
+        min,
+        max,
+        points,
+        values,
+    }))
+}
+
+fn pct(num: Option<i64>, den: Option<i64>, min_den: i64) -> Option<f64> {
+    match (num, den) {
+        (Some(n), Some(d)) if d >= min_den && d > 0 => Some(n as f64 * 100.0 / d as f64),
+        _ => None,
+    }
+}
+
+type BmoParts = (Option<BmoTotal>, Vec<BmoBassin>, Vec<BmoMetier>);
+
+fn bmo(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<BmoParts> {
+    let annee: Option<i64> = conn.query_row(
+        "SELECT max(annee) FROM ind_bmo_bassin WHERE kind = ? AND code = ?",
+        [kind, code],
+        |r| r.get(0),
+    )?;
+    let Some(annee) = annee else {
+        return Ok((None, vec![], vec![]));
+    };
+    let bassins = conn
+        .prepare(
+            "SELECT bassin, bassin_libelle, part_communes, projets, difficiles, base_difficiles, saisonniers,
+                    cellules_secretes
+             FROM ind_bmo_bassin WHERE kind = ? AND code = ? AND annee = ? ORDER BY part_communes DESC, projets DESC",
+        )?
+        .query_map(duckdb::params![kind, code, annee], |r| {
+            let projets: Option<i64> = r.get(3)?;
+            Ok(BmoBassin {
+                code: r.get(0)?,
+                libelle: r.get(1)?,
+                part_pct: r.get::<_, f64>(2)? * 100.0,
+                projets,
+                part_difficiles: pct(r.get(4)?, r.get(5)?, MIN_BASE_DIFFICILES),
+                part_saisonniers: pct(r.get(6)?, projets, MIN_BASE_DIFFICILES),
+                cellules_secretes: r.get(7)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = conn.query_row(
+        "SELECT sum(projets), sum(difficiles), sum(base_difficiles), sum(saisonniers), sum(cellules_secretes),
+                count(*) FILTER (WHERE suppression = 'secret')
+         FROM ind_bmo_metier WHERE kind = ? AND code = ? AND annee = ?",
+        duckdb::params![kind, code, annee],
+        |r| {
+            let projets: Option<i64> = r.get(0)?;
+            Ok(BmoTotal {
+                annee,
+                projets: projets.unwrap_or(0),
+                part_difficiles: pct(r.get(1)?, r.get(2)?, MIN_BASE_DIFFICILES),
+                part_saisonniers: pct(r.get(3)?, projets, MIN_BASE_DIFFICILES),
+                cellules_secretes: r.get::<_, Option<i64>>(4)?.unwrap_or(0),
+                metiers_secrets: r.get(5)?,
+            })
+        },
+    )?;
+    let metiers = conn
+        .prepare(
+            "SELECT metier, metier_libelle, famille_libelle, projets, difficiles, base_difficiles, suppression
+             FROM ind_bmo_metier WHERE kind = ? AND code = ? AND annee = ? AND projets IS NOT NULL
+             ORDER BY projets DESC, metier LIMIT 20",
+        )?
+        .query_map(duckdb::params![kind, code, annee], |r| {
+            Ok(BmoMetier {
+                code: r.get(0)?,
+                libelle: r.get(1)?,
+                famille: r.get(2)?,
+                projets: r.get(3)?,
+                part_difficiles: pct(r.get(4)?, r.get(5)?, MIN_BASE_DIFFICILES),
+                suppression: r.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((Some(total), bassins, metiers))
+}
+
+fn offres(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Offres>> {
+    let total = conn
+        .prepare(
+            "SELECT offres, offres_sans_commune, strftime(periode_debut, '%d/%m/%Y'), strftime(periode_fin, '%d/%m/%Y')
+             FROM ind_offres_total WHERE kind = ? AND code = ?",
+        )?
+        .query_map([kind, code], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?
+        .next()
+        .transpose()?;
+    let Some((total, sans_commune, debut, fin)) = total else {
+        return Ok(None);
+    };
+    let all: Vec<OffreMetier> = conn
+        .prepare(
+            "SELECT rome, coalesce(rome_libelle, rome), offres, postes, cdi FROM ind_offres_metier
+             WHERE kind = ? AND code = ? ORDER BY offres DESC, rome",
+        )?
+        .query_map([kind, code], |r| {
+            let offres: i64 = r.get(2)?;
+            Ok(OffreMetier {
+                rome: r.get(0)?,
+                libelle: r.get(1)?,
+                offres,
+                postes: r.get(3)?,
+                part_cdi: r.get::<_, i64>(4)? as f64 * 100.0 / offres as f64,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let (metiers, autres): (Vec<_>, Vec<_>) = all.into_iter().partition(|m| m.offres >= MIN_OFFRES);
+    Ok(Some(Offres {
+        total,
+        sans_commune,
+        debut,
+        fin,
+        metiers_publies: metiers.len() as i64,
+        autres_metiers: autres.len() as i64,
+        autres_offres: autres.iter().map(|m| m.offres).sum(),
+        metiers: metiers.into_iter().take(25).collect(),
+    }))
+}
