@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use duckdb::Connection;
 
+use super::privacy::sql_scrub;
 use super::{count, csv, exec, record_source, SourceMeta};
 
 pub const OFFERS_FILE: &str = "offres_2025-11-13_15_flat.csv.gz";
@@ -38,18 +39,20 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
         &file,
     )?;
     exec(conn, &format!(
-        "INSERT INTO raw_ft_offre SELECT o.id, '{id}', o.intitule, {dc}, {da},
-            o.lieuTravail_libelle, nullif(o.lieuTravail_commune, ''), nullif(o.lieuTravail_codePostal, ''),
+        "INSERT INTO raw_ft_offre SELECT o.id, '{id}', {intitule}, {dc}, {da},
+            {lieu}, nullif(o.lieuTravail_commune, ''), nullif(o.lieuTravail_codePostal, ''),
             CAST(nullif(o.lieuTravail_latitude, '') AS DOUBLE), CAST(nullif(o.lieuTravail_longitude, '') AS DOUBLE),
-            a.commune, nullif(o.romeCode, ''), o.appellationlibelle, nullif(o.entreprise_nom, ''),
+            a.commune, nullif(o.romeCode, ''), o.appellationlibelle, {entreprise},
             o.typeContrat, o.natureContrat, o.experienceExige, nullif(o.qualificationCode, ''),
             nullif(o.codeNAF, ''), nullif(o.secteurActivite, ''),
             CAST(coalesce(nullif(o.nombrePostes, ''), '1') AS INTEGER),
             CAST(nullif(o.alternance, '') AS BOOLEAN), CAST(nullif(o.accessibleTH, '') AS BOOLEAN),
-            CAST(nullif(o.offresManqueCandidats, '') AS BOOLEAN), nullif(o.salaire_libelle, ''),
+            CAST(nullif(o.offresManqueCandidats, '') AS BOOLEAN), {salaire},
             o.origineOffre_origine, {da}, {da}, NULL
          FROM {src} o LEFT JOIN ref_commune_alias a ON a.code = o.lieuTravail_commune",
-        id = SOURCE.id, dc = ts("o.dateCreation"), da = ts("o.dateActualisation")), &file)?;
+        id = SOURCE.id, dc = ts("o.dateCreation"), da = ts("o.dateActualisation"),
+        intitule = sql_scrub("o.intitule"), lieu = sql_scrub("o.lieuTravail_libelle"),
+        entreprise = sql_scrub("o.entreprise_nom"), salaire = sql_scrub("o.salaire_libelle")), &file)?;
 
     let file = dir.join(SKILLS_FILE);
     let src = csv(&file);

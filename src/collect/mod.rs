@@ -6,6 +6,7 @@ pub mod chomage;
 pub mod dares;
 pub mod defm;
 pub mod ft_offres_sample;
+pub mod privacy;
 pub mod urssaf;
 
 use std::path::Path;

@@ -1,0 +1,122 @@
+//! The binary as a user runs it: clear one-line errors and non-zero exits, never a panic.
+use std::process::{Command, Output};
+
+use crate::helpers::test_db_file;
+
+fn run(args: &[&str], cwd: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_observatoire"))
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn assert_clean_failure(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("erreur : "))
+        .unwrap_or_else(|| panic!("no error line: {err}"));
+    assert!(line.contains(needle), "{line:?} should mention {needle:?}");
+}
+
+#[test]
+fn missing_config_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&["--config", "absent.toml", "status"], dir.path());
+    assert_clean_failure(&out, "absent.toml");
+}
+
+#[test]
+fn invalid_config_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[database]\npth = \"x.duckdb\"\n",
+    )
+    .unwrap();
+    assert_clean_failure(&run(&["init"], dir.path()), "pth");
+    std::fs::write(dir.path().join("config.toml"), "[server]\nbind = 8080\n").unwrap();
+    assert_clean_failure(&run(&["init"], dir.path()), "bind");
+    std::fs::write(dir.path().join("config.toml"), "[server\n").unwrap();
+    assert_clean_failure(&run(&["init"], dir.path()), "config.toml");
+}
+
+#[test]
+fn unreadable_database_path_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    std::fs::write(dir.path().join("not-a-dir"), "").unwrap();
+    let out = run(&["--db", "not-a-dir/obs.duckdb", "init"], dir.path());
+    assert_clean_failure(&out, "not-a-dir");
+    std::fs::write(dir.path().join("garbage.duckdb"), "this is not a database").unwrap();
+    let out = run(&["--db", "garbage.duckdb", "init"], dir.path());
+    assert_clean_failure(&out, "garbage.duckdb");
+}
+
+#[test]
+fn busy_port_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(
+        &["--db", "obs.duckdb", "serve", "--bind", &addr],
+        dir.path(),
+    );
+    assert_clean_failure(&out, "déjà utilisé");
+}
+
+#[test]
+fn status_json_reports_tables_and_sources() {
+    let (dir, db) = test_db_file();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let out = run(
+        &["--db", db.to_str().unwrap(), "status", "--json"],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let communes = v["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"] == "ref_commune")
+        .unwrap();
+    assert_eq!(communes["rows"], 34_945);
+    assert!(v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["id"] == "ft-bmo" && s["vintage"] == "2024"));
+    assert!(v["job_runs"].is_array());
+}
+
+#[test]
+fn init_then_status_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml"),
+        dir.path().join("config.toml"),
+    )
+    .unwrap();
+    let out = run(&["init"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("data/observatoire.duckdb").exists(),
+        "default path from config.toml"
+    );
+    let out = run(&["init"], dir.path());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("déjà présentes"));
+}

@@ -1,0 +1,99 @@
+//! `TestApp`: a copy of a database initialised once per test run, served on a random port.
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use observatoire::store::Db;
+use tempfile::TempDir;
+
+/// One initialised database per test process; each test gets its own copy.
+fn template_db() -> &'static Path {
+    static TEMPLATE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    &TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("template.duckdb");
+            let db = Db::open(&path).unwrap();
+            observatoire::init::run(&mut db.connect().unwrap()).unwrap();
+            drop(db);
+            (dir, path)
+        })
+        .1
+}
+
+pub struct TestDb {
+    pub db: Db,
+    pub path: PathBuf,
+    pub _dir: TempDir,
+}
+
+/// A private copy of the initialised database file, not opened (for the binary to open).
+pub fn test_db_file() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("observatoire.duckdb");
+    std::fs::copy(template_db(), &path).unwrap();
+    (dir, path)
+}
+
+/// A private, initialised database, opened.
+pub fn test_db() -> TestDb {
+    let (dir, path) = test_db_file();
+    let db = Db::open(&path).unwrap();
+    TestDb {
+        db,
+        path,
+        _dir: dir,
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let db = test_db();
+        let listener = observatoire::startup::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let served = db.db.clone();
+        tokio::spawn(async move {
+            observatoire::startup::serve(listener, served)
+                .await
+                .unwrap()
+        });
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            db,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Reads a file of the embedded default dataset (independently of the loaders under test).
+pub fn default_data(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/default")
+        .join(name);
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_string(&mut s)
+        .unwrap();
+    s
+}
+
+pub fn count(db: &Db, sql: &str) -> i64 {
+    db.connect()
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}

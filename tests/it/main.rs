@@ -1,0 +1,7 @@
+//! The single integration-test binary: a `TestApp` harness (temporary DuckDB file, app on port 0).
+mod browser;
+mod cli;
+mod helpers;
+mod init;
+mod referentials;
+mod web;

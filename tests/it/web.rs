@@ -1,0 +1,219 @@
+use crate::helpers::{default_data, TestApp};
+
+/// The latest rate and its year-on-year change, read straight from the INSEE file.
+fn expected_unemployment(ze: &str) -> (f64, f64) {
+    let text = default_data("insee_taux_chomage_ze2020_2003T1_2023T3_long.csv.gz");
+    let mut rows: Vec<(String, f64)> = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with(&format!("{ze},")))
+        .map(|l| {
+            let f: Vec<&str> = l.rsplitn(3, ',').collect();
+            (f[1].to_string(), f[0].parse().unwrap())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let last = rows.last().unwrap().1;
+    (last, last - rows[rows.len() - 5].1)
+}
+
+fn indicator(html: &str, name: &str) -> String {
+    let key = format!("data-indicator=\"{name}\">");
+    let start = html
+        .find(&key)
+        .unwrap_or_else(|| panic!("indicator {name} missing"))
+        + key.len();
+    html[start..]
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&nbsp;", " ")
+}
+
+#[tokio::test]
+async fn zone_page_shows_the_right_unemployment_figure_and_cites_sources() {
+    let app = TestApp::spawn().await;
+    for ze in ["2815", "1109", "8408"] {
+        let res = app.get(&format!("/territoires/ze/{ze}")).await;
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        let (rate, change) = expected_unemployment(ze);
+        let shown = format!("{rate:.1}").replace('.', ",");
+        assert_eq!(
+            indicator(&html, "taux-chomage"),
+            format!("{shown} %"),
+            "zone {ze}"
+        );
+        let sign = if change > 0.0 {
+            "+"
+        } else if change < 0.0 {
+            "−"
+        } else {
+            ""
+        };
+        let ch = format!("{sign}{:.1}", change.abs()).replace('.', ",");
+        assert_eq!(
+            indicator(&html, "taux-chomage-evolution"),
+            format!("{ch} point"),
+            "zone {ze}"
+        );
+        assert!(html.contains("Insee"), "source missing");
+        assert!(html.contains("/methodologie#chomage"));
+        assert!(html.contains("/methodologie#bmo"));
+        assert!(html.contains("millésime 2024"));
+    }
+}
+
+#[tokio::test]
+async fn zone_page_shows_bmo_and_offers_of_its_territory() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/territoires/ze/2815").await.text().await.unwrap();
+    // BMO: the bassins overlapping Rouen, and a total over them
+    let conn = app.db.db.connect().unwrap();
+    let expected: i64 = conn
+        .query_row(
+            "SELECT sum(projets) FROM raw_bmo WHERE bassin IN
+               (SELECT DISTINCT bassin_bmo FROM ref_commune WHERE ze2020 = '2815')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let shown = indicator(&html, "bmo-projets").replace('\u{202F}', "");
+    assert_eq!(shown, expected.to_string());
+    // Offers: counted by the commune of the workplace, through aliases
+    let offers: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM raw_ft_offre o JOIN ref_commune c ON c.code = o.commune WHERE c.ze2020 = '2815'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(offers > 0);
+    assert_eq!(
+        indicator(&html, "offres-total").replace('\u{202F}', ""),
+        offers.to_string()
+    );
+    assert!(
+        html.contains("moins de 3 offres"),
+        "small cells must be grouped and explained"
+    );
+}
+
+#[tokio::test]
+async fn paris_offers_with_arrondissement_codes_count_for_paris() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/territoires/ze/1109").await.text().await.unwrap();
+    let n: i64 = indicator(&html, "offres-total")
+        .replace('\u{202F}', "")
+        .parse()
+        .unwrap();
+    let arr: i64 = crate::helpers::count(
+        &app.db.db,
+        "SELECT count(*) FROM raw_ft_offre WHERE commune_brute LIKE '751%'",
+    );
+    assert!(
+        arr > 0 && n >= arr,
+        "{n} offers shown, {arr} with arrondissement codes"
+    );
+}
+
+#[tokio::test]
+async fn unknown_territory_is_404_and_malformed_is_400() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/territoires/ze/9999").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("n'existe pas"));
+    assert_eq!(app.get("/territoires/planete/2815").await.status(), 400);
+    assert_eq!(app.get("/territoires/ze/%3Cscript%3E").await.status(), 400);
+    assert_eq!(app.get("/nulle-part").await.status(), 404);
+    let res = app.get("/api/v1/nulle-part").await;
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn other_territory_kinds_render() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/territoires/bassin/8457",
+        "/territoires/dep/76",
+        "/territoires/reg/28",
+    ] {
+        let res = app.get(path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("data-indicator=\"bmo-projets\""), "{path}");
+    }
+    // A département's BMO total is the exact sum of its published cells.
+    let html = app.get("/territoires/dep/76").await.text().await.unwrap();
+    let expected = crate::helpers::count(
+        &app.db.db,
+        "SELECT sum(projets) FROM raw_bmo WHERE departement = '76'",
+    );
+    assert_eq!(
+        indicator(&html, "bmo-projets").replace('\u{202F}', ""),
+        expected.to_string()
+    );
+}
+
+#[tokio::test]
+async fn home_search_finds_a_zone_from_a_commune_name() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .get("/?q=sotteville-les-rouen")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("href=\"/territoires/ze/2815\""),
+        "accent-insensitive commune search"
+    );
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("Les 306 zones d'emploi"));
+    let html = app.get("/?q=zzzzqqq").await.text().await.unwrap();
+    assert!(html.contains("Aucun territoire"));
+}
+
+#[tokio::test]
+async fn api_lists_territories_and_rejects_bad_kinds() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/api/v1/territoires?kind=ze").await;
+    assert_eq!(res.status(), 200);
+    let list: Vec<serde_json::Value> = res.json().await.unwrap();
+    assert_eq!(list.len(), 306);
+    let rouen = list.iter().find(|t| t["code"] == "2815").unwrap();
+    assert_eq!(rouen["libelle"], "Rouen");
+    assert_eq!(rouen["url"], "/territoires/ze/2815");
+    let res = app.get("/api/v1/territoires?kind=canton").await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["status"], 400);
+    assert!(body["detail"].as_str().unwrap().contains("canton"));
+}
+
+#[tokio::test]
+async fn health_reports_database_and_sources() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/health").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["status"], "ok");
+    let sources = body["sources"].as_array().unwrap();
+    assert!(sources
+        .iter()
+        .any(|s| s["id"] == "insee-chomage-ze" && s["last_success"].is_string()));
+}
+
+#[tokio::test]
+async fn methodology_lists_every_loaded_source() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/methodologie").await.text().await.unwrap();
+    let n = crate::helpers::count(&app.db.db, "SELECT count(*) FROM sources");
+    assert_eq!(html.matches("id=\"source-").count() as i64, n);
+    for anchor in ["chomage", "bmo", "offres", "urssaf", "territoires"] {
+        assert!(html.contains(&format!("id=\"{anchor}\"")), "{anchor}");
+    }
+}
