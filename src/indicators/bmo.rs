@@ -3,8 +3,9 @@
 //! BMO is published by bassin d'emploi × département × métier (a bassin may span départements).
 //! Bassins, départements and régions are therefore exact sums of published cells. A zone d'emploi
 //! does not nest bassins: its page lists the bassins that overlap it, with the share of each
-//! bassin's communes inside the zone, and sums the métiers over those whole bassins (said on the
-//! page and in the methodology).
+//! bassin's communes inside the zone; its métier figures sum its *principal* bassins, those with
+//! at least half of their communes in the zone (or, failing any, the one with the largest share).
+//! Summing every overlapping bassin would count bassins that lie almost wholly elsewhere.
 //!
 //! Secrecy: a `*` cell is unknown, not zero. Sums are over known cells; `cellules_secretes` counts
 //! the unknown ones so pages can say "au moins". The share of difficult projects is computed only
@@ -24,15 +25,23 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          FROM territory_commune t JOIN ref_commune c ON c.code = t.commune
          JOIN bc ON bc.bassin = c.bassin_bmo
          GROUP BY t.kind, t.code, c.bassin_bmo;
+         -- principal bassins of each zone d'emploi
+         CREATE OR REPLACE TEMP TABLE bmo_ze_principal AS
+         SELECT code, bassin FROM bmo_part WHERE kind = 'ze'
+         QUALIFY part >= 0.5 OR part = max(part) OVER (PARTITION BY code);
          -- every published cell, assigned to the territories it counts for
          CREATE OR REPLACE TEMP TABLE bmo_rows AS
-         SELECT 'bassin' AS kind, b.bassin AS code, b.* FROM raw_bmo b
-         UNION ALL SELECT 'dep', b.departement, b.* FROM raw_bmo b
-         UNION ALL SELECT 'reg', b.region, b.* FROM raw_bmo b
-         UNION ALL SELECT 'ze', p.code, b.* FROM bmo_part p JOIN raw_bmo b ON b.bassin = p.bassin WHERE p.kind = 'ze';
+         SELECT 'bassin' AS kind, b.bassin AS code, true AS principal, b.* FROM raw_bmo b
+         UNION ALL SELECT 'dep', b.departement, true, b.* FROM raw_bmo b
+         UNION ALL SELECT 'reg', b.region, true, b.* FROM raw_bmo b
+         UNION ALL SELECT 'ze', p.code, m.bassin IS NOT NULL, b.* FROM bmo_part p
+             JOIN raw_bmo b ON b.bassin = p.bassin
+             LEFT JOIN bmo_ze_principal m ON m.code = p.code AND m.bassin = p.bassin
+             WHERE p.kind = 'ze';
 
          INSERT INTO ind_bmo_bassin
          SELECT r.kind, r.code, r.annee, r.bassin, any_value(r.bassin_libelle), coalesce(any_value(p.part), 1.0),
+             bool_and(r.principal),
              sum(r.projets), sum(CASE WHEN NOT r.projets_secret AND NOT r.difficiles_secret THEN r.difficiles END),
              sum(CASE WHEN NOT r.projets_secret AND NOT r.difficiles_secret THEN r.projets END),
              sum(r.saisonniers), count(*), count(*) FILTER (WHERE r.projets_secret), any_value(r.source_id)
@@ -47,8 +56,9 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              CASE WHEN count(*) FILTER (WHERE projets_secret) = count(*) THEN 'secret'
                   WHEN count(*) FILTER (WHERE projets_secret) > 0 THEN 'partiel' END,
              any_value(source_id)
-         FROM bmo_rows GROUP BY kind, code, annee, metier;
+         FROM bmo_rows WHERE principal GROUP BY kind, code, annee, metier;
          DROP TABLE bmo_rows;
+         DROP TABLE bmo_ze_principal;
          DROP TABLE bmo_part;",
     )?;
     Ok(())

@@ -36,6 +36,7 @@ struct BmoBassin {
     code: String,
     libelle: String,
     part_pct: f64,
+    principal: bool,
     projets: Option<i64>,
     part_difficiles: Option<f64>,
     part_saisonniers: Option<f64>,
@@ -260,7 +261,7 @@ fn bmo(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<BmoParts> {
     let bassins = conn
         .prepare(
             "SELECT bassin, bassin_libelle, part_communes, projets, difficiles, base_difficiles, saisonniers,
-                    cellules_secretes
+                    cellules_secretes, principal
              FROM ind_bmo_bassin WHERE kind = ? AND code = ? AND annee = ? ORDER BY part_communes DESC, projets DESC",
         )?
         .query_map(duckdb::params![kind, code, annee], |r| {
@@ -273,6 +274,7 @@ fn bmo(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<BmoParts> {
                 part_difficiles: pct(r.get(4)?, r.get(5)?, MIN_BASE_DIFFICILES),
                 part_saisonniers: pct(r.get(6)?, projets, MIN_BASE_DIFFICILES),
                 cellules_secretes: r.get(7)?,
+                principal: r.get(8)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

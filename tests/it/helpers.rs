@@ -23,7 +23,6 @@ fn template_db() -> &'static Path {
 
 pub struct TestDb {
     pub db: Db,
-    pub path: PathBuf,
     pub _dir: TempDir,
 }
 
@@ -39,11 +38,7 @@ pub fn test_db_file() -> (TempDir, PathBuf) {
 pub fn test_db() -> TestDb {
     let (dir, path) = test_db_file();
     let db = Db::open(&path).unwrap();
-    TestDb {
-        db,
-        path,
-        _dir: dir,
-    }
+    TestDb { db, _dir: dir }
 }
 
 pub struct TestApp {

@@ -68,16 +68,24 @@ async fn zone_page_shows_the_right_unemployment_figure_and_cites_sources() {
 async fn zone_page_shows_bmo_and_offers_of_its_territory() {
     let app = TestApp::spawn().await;
     let html = app.get("/territoires/ze/2815").await.text().await.unwrap();
-    // BMO: the bassins overlapping Rouen, and a total over them
+    // BMO: the total is over Rouen's principal bassins (≥ half of their communes in the zone):
+    // Rouen 2801, Elbeuf 2809, Louviers 2810 — not Évreux (2 %), listed but not counted.
     let conn = app.db.db.connect().unwrap();
-    let expected: i64 = conn
-        .query_row(
-            "SELECT sum(projets) FROM raw_bmo WHERE bassin IN
-               (SELECT DISTINCT bassin_bmo FROM ref_commune WHERE ze2020 = '2815')",
-            [],
-            |r| r.get(0),
+    let principal: Vec<String> = conn
+        .prepare(
+            "SELECT bassin_bmo FROM ref_commune GROUP BY bassin_bmo
+             HAVING count(*) FILTER (WHERE ze2020 = '2815') * 2 >= count(*) ORDER BY 1",
         )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
+    assert_eq!(principal, ["2801", "2809", "2810"]);
+    let expected: i64 = conn
+        .query_row("SELECT sum(projets) FROM raw_bmo WHERE bassin IN ('2801', '2809', '2810')", [], |r| r.get(0))
+        .unwrap();
+    assert!(html.contains("EVREUX"), "overlapping bassins are listed");
     let shown = indicator(&html, "bmo-projets").replace('\u{202F}', "");
     assert_eq!(shown, expected.to_string());
     // Offers: counted by the commune of the workplace, through aliases

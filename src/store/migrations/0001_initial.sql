@@ -156,6 +156,7 @@ CREATE TABLE ind_emploi_salarie (kind VARCHAR NOT NULL, code VARCHAR NOT NULL, t
 -- BMO per territory: bassins overlapping the territory, with their share of its communes.
 CREATE TABLE ind_bmo_bassin (kind VARCHAR NOT NULL, code VARCHAR NOT NULL, annee INTEGER NOT NULL,
     bassin VARCHAR NOT NULL, bassin_libelle VARCHAR, part_communes DOUBLE NOT NULL,
+    principal BOOLEAN NOT NULL,           -- counted in the territory's métier figures
     projets BIGINT, difficiles BIGINT, base_difficiles BIGINT, saisonniers BIGINT,
     cellules INTEGER NOT NULL, cellules_secretes INTEGER NOT NULL,
     source_id VARCHAR NOT NULL, PRIMARY KEY (kind, code, annee, bassin));
