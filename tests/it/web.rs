@@ -83,7 +83,11 @@ async fn zone_page_shows_bmo_and_offers_of_its_territory() {
         .unwrap();
     assert_eq!(principal, ["2801", "2809", "2810"]);
     let expected: i64 = conn
-        .query_row("SELECT sum(projets) FROM raw_bmo WHERE bassin IN ('2801', '2809', '2810')", [], |r| r.get(0))
+        .query_row(
+            "SELECT sum(projets) FROM raw_bmo WHERE bassin IN ('2801', '2809', '2810')",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert!(html.contains("EVREUX"), "overlapping bassins are listed");
     let shown = indicator(&html, "bmo-projets").replace('\u{202F}', "");

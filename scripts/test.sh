@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh or warm machine: installs what the tests need, then
+# `cargo test`. Used as is by CI (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  need_root apt-get update -qq
+  need_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# npm obtains the prebuilt libduckdb (see build.rs); Chromium renders pages in the browser tests.
+command -v npm >/dev/null 2>&1 || apt_install npm
+if [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-dejavu-core; fi
+
+# A persistent target dir: a warm run takes minutes, a cold one about ten.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/observatoire/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+cargo test --locked "$@"
