@@ -40,6 +40,24 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Scheduled jobs (`jobs/*.toml`).
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsAction {
+    /// Every job with its schedule, next run (Europe/Paris) and last status.
+    List,
+    /// Run one job now (exit code ≠ 0 if it fails or is skipped).
+    Run {
+        name: String,
+        /// For collectors: force a full refresh.
+        #[arg(long)]
+        full: bool,
+    },
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -81,6 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
             let rt = tokio::runtime::Builder::new_multi_thread()

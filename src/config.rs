@@ -9,6 +9,28 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub server: ServerConfig,
     pub sources: SourcesConfig,
+    pub scheduler: SchedulerConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerConfig {
+    /// Folder of the job files (`*.toml`).
+    pub jobs_dir: PathBuf,
+    /// Run scheduled jobs inside `serve` (false: web only; jobs can still be run by hand).
+    pub enabled: bool,
+    /// At start-up, run once a job whose last success is older than its period.
+    pub catch_up: bool,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            jobs_dir: PathBuf::from("jobs"),
+            enabled: true,
+            catch_up: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +76,18 @@ pub struct FranceTravailConfig {
     pub client_secret_env: String,
     pub scope: String,
     pub rate_limit: f64,
+    /// Départements collected (INSEE codes); empty = all 101.
+    pub departements: Vec<String>,
+    /// Seconds before a request is abandoned (then retried).
+    pub request_timeout_secs: f64,
+    /// Retries of one request on 429, 5xx, time-outs and truncated bodies.
+    pub max_retries: usize,
+    /// First delay of the exponential back-off, seconds.
+    pub retry_base_delay_secs: f64,
+    /// How far back a full refresh looks for live offers (creation date), days.
+    pub full_refresh_lookback_days: i64,
+    /// Hours between full refreshes (which detect closed offers).
+    pub full_refresh_every_hours: i64,
 }
 
 impl Default for FranceTravailConfig {
@@ -67,6 +101,12 @@ impl Default for FranceTravailConfig {
             client_secret_env: "FT_CLIENT_SECRET".into(),
             scope: "api_offresdemploiv2 o2dsoffre".into(),
             rate_limit: 3.0,
+            departements: Vec::new(),
+            request_timeout_secs: 30.0,
+            max_retries: 6,
+            retry_base_delay_secs: 1.0,
+            full_refresh_lookback_days: 400,
+            full_refresh_every_hours: 24,
         }
     }
 }
@@ -125,6 +165,14 @@ impl Config {
                 "[sources.france_travail] rate_limit = {} doit être un nombre positif",
                 ft.rate_limit
             ));
+        }
+        if !(ft.request_timeout_secs > 0.0 && ft.retry_base_delay_secs >= 0.0) {
+            return Err("[sources.france_travail] request_timeout_secs doit être > 0".into());
+        }
+        if ft.full_refresh_lookback_days < 1 || ft.full_refresh_every_hours < 1 {
+            return Err(
+                "[sources.france_travail] full_refresh_lookback_days et full_refresh_every_hours doivent être ≥ 1".into(),
+            );
         }
         for (key, url) in [("api_base", &ft.api_base), ("token_url", &ft.token_url)] {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

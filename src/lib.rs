@@ -8,6 +8,7 @@ pub mod config;
 pub mod indicators;
 pub mod init;
 pub mod referentials;
+pub mod schedule;
 pub mod startup;
 pub mod status;
 pub mod store;

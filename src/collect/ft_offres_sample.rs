@@ -39,7 +39,12 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
         &file,
     )?;
     exec(conn, &format!(
-        "INSERT INTO raw_ft_offre SELECT o.id, '{id}', {intitule}, {dc}, {da},
+        "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
+            commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
+            type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
+            nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
+            first_seen, last_seen, closed_at)
+         SELECT o.id, '{id}', {intitule}, {dc}, {da},
             {lieu}, nullif(o.lieuTravail_commune, ''), nullif(o.lieuTravail_codePostal, ''),
             CAST(nullif(o.lieuTravail_latitude, '') AS DOUBLE), CAST(nullif(o.lieuTravail_longitude, '') AS DOUBLE),
             a.commune, nullif(o.romeCode, ''), o.appellationlibelle, {entreprise},
@@ -60,13 +65,41 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
         conn,
         &format!(
             "INSERT INTO raw_ft_offre_competence
-         SELECT offre_id, nullif(competence_code, ''), trim(competence_libelle), min(exigence)
-         FROM {src} WHERE offre_id IN (SELECT id FROM raw_ft_offre WHERE source_id = '{}')
-         GROUP BY ALL",
+             SELECT offre_id, nullif(competence_code, ''), {}, min(exigence)
+             FROM {src} WHERE offre_id IN (SELECT id FROM raw_ft_offre WHERE source_id = '{}')
+             GROUP BY ALL",
+            sql_scrub("competence_libelle"),
             SOURCE.id
         ),
         &file,
     )?;
+    // Monthly salary equivalents (same parser as the live collector) and the département.
+    let salaries: Vec<(String, String)> = conn
+        .prepare(&format!(
+            "SELECT id, salaire_libelle FROM raw_ft_offre WHERE source_id = '{}' AND salaire_libelle IS NOT NULL",
+            SOURCE.id
+        ))?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE salaire_tmp (id VARCHAR, lo DOUBLE, hi DOUBLE)",
+    )?;
+    {
+        let mut app = conn.appender("salaire_tmp")?;
+        for (id, libelle) in &salaries {
+            if let Some((lo, hi)) = super::francetravail::salary::monthly_range(libelle) {
+                app.append_row(duckdb::params![id, lo, hi])?;
+            }
+        }
+    }
+    conn.execute_batch(&format!(
+        "UPDATE raw_ft_offre SET salaire_min_mensuel = t.lo, salaire_max_mensuel = t.hi FROM salaire_tmp t
+         WHERE raw_ft_offre.id = t.id;
+         UPDATE raw_ft_offre SET departement = c.departement FROM ref_commune c
+         WHERE raw_ft_offre.commune = c.code AND raw_ft_offre.source_id = '{}';
+         DROP TABLE salaire_tmp;",
+        SOURCE.id
+    ))?;
     let n = count(
         conn,
         &format!(

@@ -5,6 +5,7 @@ pub mod bmo;
 pub mod chomage;
 pub mod dares;
 pub mod defm;
+pub mod francetravail;
 pub mod ft_offres_sample;
 pub mod privacy;
 pub mod urssaf;

@@ -22,3 +22,52 @@ pub fn sql_has_contact(col: &str) -> String {
         "(regexp_matches({col}, '{EMAIL_PATTERN}') OR regexp_matches({col}, '{PHONE_PATTERN}'))"
     )
 }
+
+static EMAIL: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(EMAIL_PATTERN).unwrap());
+static PHONE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(PHONE_PATTERN).unwrap());
+static SPACES: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\s+").unwrap());
+
+/// `text` with e-mails and phone numbers removed and white space tidied; `None` when nothing is
+/// left. Same behaviour as [`sql_scrub`].
+pub fn scrub(text: &str) -> Option<String> {
+    let has_contact = EMAIL.is_match(text) || PHONE.is_match(text);
+    let cleaned = if has_contact {
+        let t = EMAIL.replace_all(text, "");
+        PHONE.replace_all(&t, "").into_owned()
+    } else {
+        text.to_string()
+    };
+    let cleaned = if cleaned.contains(char::is_whitespace) {
+        SPACES.replace_all(cleaned.trim(), " ").into_owned()
+    } else {
+        cleaned
+    };
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_removes_contacts_and_keeps_the_rest() {
+        assert_eq!(
+            scrub("BB Snack 05.46.39.89.00").as_deref(),
+            Some("BB Snack")
+        );
+        assert_eq!(scrub("BB Snack 0546398900").as_deref(), Some("BB Snack"));
+        assert_eq!(
+            scrub("Tél : +33 6 12 34 56 78, mail a.b@c.fr").as_deref(),
+            Some("Tél : , mail")
+        );
+        assert_eq!(
+            scrub("Mensuel de 1800.0 Euros sur 12 mois").as_deref(),
+            Some("Mensuel de 1800.0 Euros sur 12 mois")
+        );
+        assert_eq!(scrub("  Chef  de rang "), Some("Chef de rang".into()));
+        assert_eq!(scrub("06 12 34 56 78"), None);
+    }
+}

@@ -33,11 +33,16 @@ impl Db {
             .enable_autoload_extension(false)?
             .with("autoinstall_known_extensions", "false")?;
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
-            anyhow!(
-                "impossible d'ouvrir la base de données {} : {}",
-                path.display(),
-                one_line(&e.to_string())
-            )
+            let msg = one_line(&e.to_string());
+            if msg.contains("Could not set lock") {
+                anyhow!(
+                    "la base de données {} est déjà ouverte par un autre processus (sans doute `observatoire serve`) : \
+                     une seule instance peut l'ouvrir ; lancez les tâches depuis /admin/jobs ou arrêtez l'autre processus",
+                    path.display()
+                )
+            } else {
+                anyhow!("impossible d'ouvrir la base de données {} : {msg}", path.display())
+            }
         })?;
         Ok(Db {
             base: Arc::new(Mutex::new(conn)),

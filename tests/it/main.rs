@@ -1,6 +1,8 @@
 //! The single integration-test binary: a `TestApp` harness (temporary DuckDB file, app on port 0).
 mod browser;
 mod cli;
+mod francetravail;
+mod ft_mock;
 mod helpers;
 mod init;
 mod referentials;

@@ -1,0 +1,145 @@
+//! Writing collected offers: upsert by id (keeping `first_seen`), competences replaced per offer,
+//! and — after a full refresh of a département — offers no longer served are marked closed.
+//! One transaction per département: a failure leaves the database as it was for that département.
+use anyhow::Result;
+use chrono::NaiveDateTime;
+use duckdb::{params, Connection};
+
+use super::model::OfferRow;
+use super::SOURCE;
+use crate::schedule::context::{Cancel, RunSummary};
+
+const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
+    id VARCHAR, intitule VARCHAR, date_creation TIMESTAMP, date_actualisation TIMESTAMP,
+    lieu_libelle VARCHAR, commune_brute VARCHAR, code_postal VARCHAR, latitude DOUBLE, longitude DOUBLE,
+    rome VARCHAR, appellation_libelle VARCHAR, entreprise_nom VARCHAR, type_contrat VARCHAR,
+    nature_contrat VARCHAR, experience_exige VARCHAR, qualification_code VARCHAR, naf VARCHAR,
+    secteur_division VARCHAR, nombre_postes INTEGER, alternance BOOLEAN, accessible_th BOOLEAN,
+    offres_manque_candidats BOOLEAN, salaire_libelle VARCHAR, salaire_min_mensuel DOUBLE,
+    salaire_max_mensuel DOUBLE, origine VARCHAR);
+  CREATE OR REPLACE TEMP TABLE ft_staging_comp (offre_id VARCHAR, code_ogr VARCHAR, libelle VARCHAR, exigence VARCHAR);";
+
+pub struct Batch<'a> {
+    pub departement: &'a str,
+    pub rows: &'a [OfferRow],
+    /// The rows are every live offer of the département (a full refresh): close the others.
+    pub full: bool,
+    pub now: NaiveDateTime,
+    /// Upper bound of the collected window, for the next incremental run.
+    pub window_end: NaiveDateTime,
+}
+
+pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSummary> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(STAGING)?;
+    {
+        let mut app = tx.appender("ft_staging")?;
+        let mut comp = tx.appender("ft_staging_comp")?;
+        for r in b.rows {
+            app.append_row(params![
+                r.id,
+                r.intitule,
+                r.date_creation,
+                r.date_actualisation,
+                r.lieu_libelle,
+                r.commune_brute,
+                r.code_postal,
+                r.latitude,
+                r.longitude,
+                r.rome,
+                r.appellation_libelle,
+                r.entreprise_nom,
+                r.type_contrat,
+                r.nature_contrat,
+                r.experience_exige,
+                r.qualification_code,
+                r.naf,
+                r.secteur_division,
+                r.nombre_postes,
+                r.alternance,
+                r.accessible_th,
+                r.offres_manque_candidats,
+                r.salaire_libelle,
+                r.salaire_min_mensuel,
+                r.salaire_max_mensuel,
+                r.origine
+            ])?;
+            for (code, libelle, exigence) in &r.competences {
+                comp.append_row(params![r.id, code, libelle, exigence])?;
+            }
+        }
+        app.flush()?;
+        comp.flush()?;
+    }
+    let updated: i64 = tx.query_row(
+        "SELECT count(*) FROM ft_staging s JOIN raw_ft_offre o USING (id)",
+        [],
+        |r| r.get(0),
+    )?;
+    let read = b.rows.len() as i64;
+    tx.execute(
+        &format!(
+            "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
+                commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
+                type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
+                nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
+                first_seen, last_seen, closed_at, departement, salaire_min_mensuel, salaire_max_mensuel)
+             SELECT s.id, '{src}', s.intitule, s.date_creation, s.date_actualisation, s.lieu_libelle,
+                s.commune_brute, s.code_postal, s.latitude, s.longitude, a.commune, s.rome, s.appellation_libelle,
+                s.entreprise_nom, s.type_contrat, s.nature_contrat, s.experience_exige, s.qualification_code, s.naf,
+                s.secteur_division, s.nombre_postes, s.alternance, s.accessible_th, s.offres_manque_candidats,
+                s.salaire_libelle, s.origine, ?1, ?1, NULL, ?2, s.salaire_min_mensuel, s.salaire_max_mensuel
+             FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
+             ON CONFLICT (id) DO UPDATE SET
+                source_id = excluded.source_id, intitule = excluded.intitule, date_creation = excluded.date_creation,
+                date_actualisation = excluded.date_actualisation, lieu_libelle = excluded.lieu_libelle,
+                commune_brute = excluded.commune_brute, code_postal = excluded.code_postal,
+                latitude = excluded.latitude, longitude = excluded.longitude, commune = excluded.commune,
+                rome = excluded.rome, appellation_libelle = excluded.appellation_libelle,
+                entreprise_nom = excluded.entreprise_nom, type_contrat = excluded.type_contrat,
+                nature_contrat = excluded.nature_contrat, experience_exige = excluded.experience_exige,
+                qualification_code = excluded.qualification_code, naf = excluded.naf,
+                secteur_division = excluded.secteur_division, nombre_postes = excluded.nombre_postes,
+                alternance = excluded.alternance, accessible_th = excluded.accessible_th,
+                offres_manque_candidats = excluded.offres_manque_candidats,
+                salaire_libelle = excluded.salaire_libelle, origine = excluded.origine,
+                last_seen = excluded.last_seen, closed_at = NULL, departement = excluded.departement,
+                salaire_min_mensuel = excluded.salaire_min_mensuel, salaire_max_mensuel = excluded.salaire_max_mensuel",
+            src = SOURCE.id
+        ),
+        params![b.now, b.departement],
+    )?;
+    tx.execute_batch(
+        "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_staging);
+         INSERT INTO raw_ft_offre_competence SELECT DISTINCT offre_id, code_ogr, libelle, exigence FROM ft_staging_comp;",
+    )?;
+    let closed = if b.full {
+        tx.execute(
+            &format!(
+                "UPDATE raw_ft_offre SET closed_at = ?1
+                 WHERE source_id = '{}' AND departement = ?2 AND closed_at IS NULL
+                   AND id NOT IN (SELECT id FROM ft_staging)",
+                SOURCE.id
+            ),
+            params![b.now, b.departement],
+        )? as i64
+    } else {
+        0
+    };
+    tx.execute(
+        "INSERT INTO collector_state VALUES ('francetravail-offres', ?1, ?2, CASE WHEN ?3 THEN ?4 END)
+         ON CONFLICT (collector, scope) DO UPDATE SET last_success_at = excluded.last_success_at,
+             last_full_refresh_at = coalesce(excluded.last_full_refresh_at, collector_state.last_full_refresh_at)",
+        params![b.departement, b.window_end, b.full, b.now],
+    )?;
+    tx.execute_batch("DROP TABLE ft_staging; DROP TABLE ft_staging_comp;")?;
+    cancel.check()?;
+    tx.commit()?;
+    Ok(RunSummary {
+        rows_read: read,
+        rows_added: read - updated,
+        rows_updated: updated,
+        rows_closed: closed,
+        note: None,
+    })
+}

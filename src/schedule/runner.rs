@@ -1,0 +1,359 @@
+//! Running a job: one run at a time per job, recorded in `job_runs`, cancelled and rolled back
+//! past its timeout, panics contained, failures retried with back-off.
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use chrono::Utc;
+
+use super::context::{Cancel, JobCtx, NoProgress, Progress, RunSummary};
+use super::jobs::{JobDef, JobKind};
+use crate::config::Config;
+use crate::store::Db;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trigger {
+    Schedule,
+    Manual,
+    CatchUp,
+}
+
+impl Trigger {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Manual => "manual",
+            Trigger::CatchUp => "catch-up",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Success,
+    Failed,
+    Cancelled,
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    pub run_id: i64,
+    pub status: Status,
+    pub attempts: u32,
+    pub summary: RunSummary,
+    pub error: Option<String>,
+}
+
+/// Why a job did not start (no `job_runs` row is written for an overlap).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("la tâche {0} est déjà en cours")]
+    AlreadyRunning(String),
+}
+
+/// Job body outcome: skipped (e.g. credentials missing) is not a failure and is not retried.
+pub enum BodyResult {
+    Done(RunSummary),
+    Skipped(String),
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    pub db: Db,
+    pub config: Arc<Config>,
+    running: Arc<Mutex<HashSet<String>>>,
+    /// Set on shutdown: running jobs stop at their next check and roll back.
+    pub shutdown: Cancel,
+}
+
+struct RunningGuard(Arc<Mutex<HashSet<String>>>, String);
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.0.lock() {
+            set.remove(&self.1);
+        }
+    }
+}
+
+impl Runner {
+    pub fn new(db: Db, config: Arc<Config>) -> Runner {
+        Runner {
+            db,
+            config,
+            running: Default::default(),
+            shutdown: Cancel::default(),
+        }
+    }
+
+    pub fn is_running(&self, name: &str) -> bool {
+        self.running
+            .lock()
+            .map(|s| s.contains(name))
+            .unwrap_or(false)
+    }
+
+    /// Runs `job` now (with its retries) and records it. Refuses to overlap a running instance.
+    pub async fn run(
+        &self,
+        job: &JobDef,
+        trigger: Trigger,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<Outcome, StartError> {
+        {
+            let mut set = self.running.lock().expect("running set");
+            if !set.insert(job.name.clone()) {
+                return Err(StartError::AlreadyRunning(job.name.clone()));
+            }
+        }
+        let _guard = RunningGuard(self.running.clone(), job.name.clone());
+        let progress = progress.unwrap_or_else(|| Arc::new(NoProgress));
+        let run_id = match self.start_row(job, trigger).await {
+            Ok(id) => id,
+            Err(e) => {
+                return Ok(Outcome {
+                    run_id: 0,
+                    status: Status::Failed,
+                    attempts: 0,
+                    summary: RunSummary::default(),
+                    error: Some(format!("impossible d'enregistrer l'exécution : {e:#}")),
+                })
+            }
+        };
+        let mut attempt = 0;
+        let outcome = loop {
+            attempt += 1;
+            let cancel = Cancel::default();
+            let ctx = JobCtx {
+                db: self.db.clone(),
+                config: self.config.clone(),
+                cancel: cancel.clone(),
+                progress: progress.clone(),
+            };
+            let (status, summary, error) = self.attempt(job, ctx, cancel).await;
+            let retry =
+                status == Status::Failed && attempt <= job.retries && !self.shutdown.is_cancelled();
+            if !retry {
+                break Outcome {
+                    run_id,
+                    status,
+                    attempts: attempt,
+                    summary,
+                    error,
+                };
+            }
+            let delay = job.retry_delay.saturating_mul(1 << (attempt - 1).min(16));
+            tracing::warn!(job = %job.name, attempt, error = error.as_deref().unwrap_or(""),
+                "échec ; nouvel essai dans {:.0} s", delay.as_secs_f64());
+            self.record_attempt_failure(run_id, attempt, error.as_deref())
+                .await;
+            tokio::time::sleep(delay).await;
+        };
+        if let Err(e) = self.finish_row(&outcome).await {
+            tracing::error!(job = %job.name, "impossible d'enregistrer la fin de l'exécution : {e:#}");
+        }
+        match outcome.status {
+            Status::Success => {
+                tracing::info!(job = %job.name, rows_added = outcome.summary.rows_added,
+                rows_updated = outcome.summary.rows_updated, rows_closed = outcome.summary.rows_closed, "tâche réussie")
+            }
+            Status::Skipped => {
+                tracing::warn!(job = %job.name, "tâche ignorée : {}", outcome.error.as_deref().unwrap_or(""))
+            }
+            _ => {
+                tracing::error!(job = %job.name, status = outcome.status.as_str(), "tâche en échec : {}",
+                outcome.error.as_deref().unwrap_or(""))
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// One attempt in its own task: a panic is caught, the timeout cancels and rolls back.
+    async fn attempt(
+        &self,
+        job: &JobDef,
+        ctx: JobCtx,
+        cancel: Cancel,
+    ) -> (Status, RunSummary, Option<String>) {
+        let job2 = job.clone();
+        let shutdown = self.shutdown.clone();
+        let watcher_cancel = cancel.clone();
+        // Shutdown propagates to the attempt's cancellation flag.
+        let watcher = tokio::spawn(async move {
+            loop {
+                if shutdown.is_cancelled() {
+                    watcher_cancel.cancel();
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+        let mut handle = tokio::spawn(async move { body(&job2, &ctx).await });
+        let res = tokio::time::timeout(job.timeout, &mut handle).await;
+        watcher.abort();
+        match res {
+            Ok(Ok(Ok(BodyResult::Done(s)))) => (Status::Success, s, None),
+            Ok(Ok(Ok(BodyResult::Skipped(why)))) => {
+                (Status::Skipped, RunSummary::default(), Some(why))
+            }
+            Ok(Ok(Err(e))) if cancel.is_cancelled() => (
+                Status::Cancelled,
+                RunSummary::default(),
+                Some(format!("{e:#}")),
+            ),
+            Ok(Ok(Err(e))) => (
+                Status::Failed,
+                RunSummary::default(),
+                Some(crate::store::one_line(&format!("{e:#}"))),
+            ),
+            Ok(Err(join)) => {
+                let msg = if join.is_panic() {
+                    let p = join.into_panic();
+                    let text = p
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| p.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panique".into());
+                    format!("panique dans la tâche : {text}")
+                } else {
+                    "tâche interrompue".into()
+                };
+                (Status::Failed, RunSummary::default(), Some(msg))
+            }
+            Err(_elapsed) => {
+                // Past the timeout: cancel (any pending commit is refused), stop the task, and wait
+                // for its database work to roll back.
+                cancel.cancel();
+                handle.abort();
+                let _ = handle.await;
+                (
+                    Status::Cancelled,
+                    RunSummary::default(),
+                    Some(format!(
+                        "délai de {} s dépassé : exécution annulée, rien n'a été enregistré",
+                        job.timeout.as_secs()
+                    )),
+                )
+            }
+        }
+    }
+
+    async fn start_row(&self, job: &JobDef, trigger: Trigger) -> Result<i64> {
+        let (name, trig) = (job.name.clone(), trigger.as_str());
+        self.db
+            .call(move |c| {
+                Ok(c.query_row(
+                    "INSERT INTO job_runs (run_id, job, trigger, started_at, status)
+                     VALUES (nextval('job_run_seq'), ?, ?, now()::TIMESTAMP, 'running') RETURNING run_id",
+                    duckdb::params![name, trig],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+    }
+
+    async fn record_attempt_failure(&self, run_id: i64, attempt: u32, error: Option<&str>) {
+        let msg = format!("essai {attempt} : {}", error.unwrap_or(""));
+        let _ = self
+            .db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE job_runs SET error = ? WHERE run_id = ?",
+                    duckdb::params![msg, run_id],
+                )?;
+                Ok(())
+            })
+            .await;
+    }
+
+    async fn finish_row(&self, o: &Outcome) -> Result<()> {
+        let o = o.clone();
+        self.db
+            .call(move |c| {
+                c.execute(
+                    "UPDATE job_runs SET finished_at = now()::TIMESTAMP, status = ?, rows_read = ?, rows_added = ?,
+                         rows_updated = ?, rows_closed = ?, error = ? WHERE run_id = ?",
+                    duckdb::params![
+                        o.status.as_str(),
+                        o.summary.rows_read,
+                        o.summary.rows_added,
+                        o.summary.rows_updated,
+                        o.summary.rows_closed,
+                        o.error.or(o.summary.note),
+                        o.run_id
+                    ],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+/// What each kind of job does.
+async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
+    match job.kind {
+        JobKind::FrancetravailOffres => {
+            let creds = match crate::collect::francetravail::credentials(
+                &ctx.config.sources.france_travail,
+            ) {
+                Ok(c) => c,
+                Err(why) => return Ok(BodyResult::Skipped(why)),
+            };
+            let s = crate::collect::francetravail::run(ctx, creds, job.param_bool("full")).await?;
+            Ok(BodyResult::Done(s))
+        }
+        JobKind::Indicators => {
+            let cancel = ctx.cancel.clone();
+            ctx.db
+                .call(move |c| {
+                    let tx = c.transaction()?;
+                    crate::indicators::refresh_all(&tx)?;
+                    cancel.check()?;
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await?;
+            Ok(BodyResult::Done(RunSummary {
+                note: Some("indicateurs recalculés".into()),
+                ..Default::default()
+            }))
+        }
+    }
+}
+
+/// Last successful run of a job (UTC).
+pub fn last_success(conn: &duckdb::Connection, job: &str) -> Result<Option<chrono::NaiveDateTime>> {
+    Ok(conn.query_row(
+        "SELECT max(finished_at) FROM job_runs WHERE job = ? AND status = 'success'",
+        [job],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn now_utc() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
+
+pub fn unknown_job(name: &str, jobs: &[JobDef]) -> anyhow::Error {
+    anyhow!(
+        "tâche inconnue : {name:?} (tâches définies : {})",
+        jobs.iter()
+            .map(|j| j.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
