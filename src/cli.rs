@@ -119,11 +119,26 @@ pub fn run(cli: Cli) -> Result<()> {
                 if report.default_data_loaded {
                     tracing::info!(seconds = report.seconds, "données embarquées chargées");
                 }
+                let config = std::sync::Arc::new(config);
+                let token = std::env::var("OBSERVATOIRE_ADMIN_TOKEN").ok();
+                if token.as_deref().is_none_or(str::is_empty) {
+                    tracing::info!(
+                        "administration désactivée (OBSERVATOIRE_ADMIN_TOKEN non défini)"
+                    );
+                }
+                let state = crate::startup::app_state(db, config.clone(), token);
+                if config.scheduler.enabled {
+                    crate::startup::start_scheduler(
+                        &state,
+                        std::sync::Arc::new(crate::schedule::clock::SystemClock),
+                        config.scheduler.catch_up,
+                    );
+                }
                 tracing::info!(
                     "Observatoire en ligne sur http://{}",
                     listener.local_addr()?
                 );
-                crate::startup::serve(listener, db).await
+                crate::startup::serve(listener, state, crate::startup::shutdown_signal()).await
             })
         }
     }

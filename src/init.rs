@@ -18,6 +18,14 @@ pub struct InitReport {
 pub fn run(conn: &mut Connection) -> Result<InitReport> {
     let started = Instant::now();
     let migrations_applied = migrations::migrate(conn)?;
+    // Only one process opens the database: a run still marked running was cut short (crash,
+    // kill -9). Its writes were never committed; say so.
+    conn.execute(
+        "UPDATE job_runs SET status = 'failed', finished_at = now()::TIMESTAMP,
+             error = 'interrompue : le processus s''est arrêté pendant l''exécution (rien n''a été enregistré)'
+         WHERE status = 'running'",
+        [],
+    )?;
     let loaded: i64 = conn.query_row("SELECT count(*) FROM ref_commune", [], |r| r.get(0))?;
     let default_data_loaded = loaded == 0;
     if default_data_loaded {

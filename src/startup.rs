@@ -4,6 +4,13 @@ use std::net::SocketAddr;
 use anyhow::{anyhow, Result};
 use tokio::net::TcpListener;
 
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::schedule::clock::Clock;
+use crate::schedule::jobs::load_dir;
+use crate::schedule::runner::Runner;
+use crate::schedule::scheduler::Scheduler;
 use crate::store::Db;
 use crate::web::{router, AppState};
 
@@ -22,15 +29,63 @@ pub async fn bind(addr: &str) -> Result<TcpListener> {
     })
 }
 
-pub async fn serve(listener: TcpListener, db: Db) -> Result<()> {
-    let app = router(AppState::new(db));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+/// The web state with the job runner and the job definitions of `config.scheduler.jobs_dir`.
+/// Invalid job files are reported (file and field) and left out; the other jobs still run.
+pub fn app_state(db: Db, config: Arc<Config>, admin_token: Option<String>) -> AppState {
+    let (jobs, errors) = load_dir(&config.scheduler.jobs_dir);
+    for e in &errors {
+        tracing::error!("fichier de tâche invalide, ignoré : {e}");
+    }
+    let runner = Runner::new(db, config);
+    AppState::new(runner, jobs, errors, admin_token)
+}
+
+/// Starts the scheduler of `state`'s jobs on `clock`.
+pub fn start_scheduler(
+    state: &AppState,
+    clock: Arc<dyn Clock>,
+    catch_up: bool,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    Scheduler {
+        runner: state.runner.clone(),
+        jobs: state.jobs.clone(),
+        clock,
+    }
+    .spawn(catch_up)
+}
+
+/// Serves until `shutdown` resolves; then stops scheduling, cancels running jobs (they roll
+/// back) and waits for them, at most 30 s.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let runner = state.runner.clone();
+    let stop = runner.shutdown.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.cancel();
+        })
         .await?;
+    runner.shutdown.cancel();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !runner.running().is_empty() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let left = runner.running();
+    if !left.is_empty() {
+        tracing::warn!(
+            "arrêt avec des tâches encore en cours : {}",
+            left.join(", ")
+        );
+    }
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

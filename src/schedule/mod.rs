@@ -5,3 +5,4 @@ pub mod clock;
 pub mod context;
 pub mod jobs;
 pub mod runner;
+pub mod scheduler;

@@ -72,6 +72,10 @@ pub enum BodyResult {
     Skipped(String),
 }
 
+type BodyFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<BodyResult>> + Send>>;
+/// What runs for a job: [`body`] in the product; tests may substitute their own.
+pub type BodyFn = Arc<dyn Fn(JobDef, JobCtx) -> BodyFuture + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Runner {
     pub db: Db,
@@ -79,6 +83,9 @@ pub struct Runner {
     running: Arc<Mutex<HashSet<String>>>,
     /// Set on shutdown: running jobs stop at their next check and roll back.
     pub shutdown: Cancel,
+    body: BodyFn,
+    /// Notified after every run (the scheduler's `after` waits on it).
+    pub finished: Arc<tokio::sync::Notify>,
 }
 
 struct RunningGuard(Arc<Mutex<HashSet<String>>>, String);
@@ -92,12 +99,30 @@ impl Drop for RunningGuard {
 
 impl Runner {
     pub fn new(db: Db, config: Arc<Config>) -> Runner {
+        Self::with_body(
+            db,
+            config,
+            Arc::new(|job, ctx| Box::pin(async move { body(&job, &ctx).await })),
+        )
+    }
+
+    pub fn with_body(db: Db, config: Arc<Config>, body: BodyFn) -> Runner {
         Runner {
             db,
             config,
             running: Default::default(),
             shutdown: Cancel::default(),
+            body,
+            finished: Default::default(),
         }
+    }
+
+    /// Names of the jobs running now.
+    pub fn running(&self) -> Vec<String> {
+        self.running
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn is_running(&self, name: &str) -> bool {
@@ -166,6 +191,7 @@ impl Runner {
         if let Err(e) = self.finish_row(&outcome).await {
             tracing::error!(job = %job.name, "impossible d'enregistrer la fin de l'exécution : {e:#}");
         }
+        self.finished.notify_waiters();
         match outcome.status {
             Status::Success => {
                 tracing::info!(job = %job.name, rows_added = outcome.summary.rows_added,
@@ -189,7 +215,7 @@ impl Runner {
         ctx: JobCtx,
         cancel: Cancel,
     ) -> (Status, RunSummary, Option<String>) {
-        let job2 = job.clone();
+        let (job2, body) = (job.clone(), self.body.clone());
         let shutdown = self.shutdown.clone();
         let watcher_cancel = cancel.clone();
         // Shutdown propagates to the attempt's cancellation flag.
@@ -202,7 +228,7 @@ impl Runner {
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         });
-        let mut handle = tokio::spawn(async move { body(&job2, &ctx).await });
+        let mut handle = tokio::spawn(async move { body(job2, ctx).await });
         let res = tokio::time::timeout(job.timeout, &mut handle).await;
         watcher.abort();
         match res {
@@ -304,7 +330,7 @@ impl Runner {
 }
 
 /// What each kind of job does.
-async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
+pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
     match job.kind {
         JobKind::FrancetravailOffres => {
             let creds = match crate::collect::francetravail::credentials(
@@ -333,6 +359,16 @@ async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             }))
         }
     }
+}
+
+/// Last run of a job that did not fail: succeeded, or was skipped for lack of credentials (a
+/// skipped dependency does not block the jobs that come `after` it).
+pub fn last_ok(conn: &duckdb::Connection, job: &str) -> Result<Option<chrono::NaiveDateTime>> {
+    Ok(conn.query_row(
+        "SELECT max(finished_at) FROM job_runs WHERE job = ? AND status IN ('success', 'skipped')",
+        [job],
+        |r| r.get(0),
+    )?)
 }
 
 /// Last successful run of a job (UTC).

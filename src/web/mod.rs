@@ -5,7 +5,9 @@ mod error;
 mod format;
 mod health;
 mod home;
+mod jobs;
 mod methodologie;
+pub mod metrics;
 mod territoire;
 
 use std::sync::Arc;
@@ -18,19 +20,37 @@ use minijinja::Environment;
 
 pub use error::AppError;
 
+use crate::schedule::jobs::{JobDef, JobFileError};
+use crate::schedule::runner::Runner;
 use crate::store::Db;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub templates: Arc<Environment<'static>>,
+    pub jobs: Arc<Vec<JobDef>>,
+    pub job_errors: Arc<Vec<JobFileError>>,
+    pub runner: Runner,
+    /// `OBSERVATOIRE_ADMIN_TOKEN`; `None` disables the admin routes.
+    pub admin_token: Option<Arc<str>>,
+    pub metrics: Arc<metrics::HttpMetrics>,
 }
 
 impl AppState {
-    pub fn new(db: Db) -> AppState {
+    pub fn new(
+        runner: Runner,
+        jobs: Vec<JobDef>,
+        job_errors: Vec<JobFileError>,
+        admin_token: Option<String>,
+    ) -> AppState {
         AppState {
-            db,
+            db: runner.db.clone(),
             templates: Arc::new(templates()),
+            jobs: Arc::new(jobs),
+            job_errors: Arc::new(job_errors),
+            runner,
+            admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
+            metrics: Default::default(),
         }
     }
 
@@ -63,8 +83,19 @@ pub fn router(state: AppState) -> Router {
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))
         .route("/api/v1/territoires", get(api::territoires))
+        .route("/api/v1/jobs", get(jobs::api_jobs))
+        .route("/admin/jobs", get(jobs::admin_page))
+        .route(
+            "/admin/jobs/{name}/run",
+            axum::routing::post(jobs::admin_run),
+        )
+        .route("/metrics", get(metrics::metrics))
         .route("/static/style.css", get(style))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

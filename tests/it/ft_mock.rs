@@ -35,6 +35,8 @@ pub struct State {
     pub token_requests: AtomicU64,
     valid_tokens: Mutex<HashSet<String>>,
     pub log: Mutex<Vec<String>>,
+    /// Delay added to every search response.
+    pub slow: Mutex<Duration>,
 }
 
 pub struct FtMock {
@@ -207,6 +209,10 @@ impl Respond for SearchResponder {
                 format!("offres {p}-{last}/{total}").as_str(),
             )
             .insert_header("Content-Type", "application/json");
+        let slow = *s.slow.lock().unwrap();
+        if !slow.is_zero() {
+            resp = resp.set_delay(slow);
+        }
         match fault {
             Some(Fault::Truncated) => resp = resp.set_body_string(&body[..body.len() / 2]),
             Some(Fault::Delay(delay)) => resp = resp.set_body_string(body).set_delay(delay),

@@ -41,20 +41,36 @@ pub fn test_db() -> TestDb {
     TestDb { db, _dir: dir }
 }
 
+pub const ADMIN_TOKEN: &str = "jeton-de-test-5f2c";
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
 
-impl TestApp {
-    pub async fn spawn() -> TestApp {
+/// Builds a `TestApp`: default config, admin token set, no scheduler.
+pub struct TestAppBuilder {
+    config: observatoire::config::Config,
+    admin_token: Option<String>,
+}
+
+impl TestAppBuilder {
+    pub fn admin_token(mut self, token: Option<&str>) -> Self {
+        self.admin_token = token.map(str::to_string);
+        self
+    }
+    pub async fn spawn(self) -> TestApp {
         let db = test_db();
         let listener = observatoire::startup::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
-        let served = db.db.clone();
+        let state = observatoire::startup::app_state(
+            db.db.clone(),
+            std::sync::Arc::new(self.config),
+            self.admin_token,
+        );
         tokio::spawn(async move {
-            observatoire::startup::serve(listener, served)
+            observatoire::startup::serve(listener, state, std::future::pending())
                 .await
                 .unwrap()
         });
@@ -63,6 +79,19 @@ impl TestApp {
             client: reqwest::Client::new(),
             db,
         }
+    }
+}
+
+impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            config: observatoire::config::Config::default(),
+            admin_token: Some(ADMIN_TOKEN.into()),
+        }
+    }
+
+    pub async fn spawn() -> TestApp {
+        Self::builder().spawn().await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

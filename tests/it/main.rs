@@ -1,9 +1,11 @@
 //! The single integration-test binary: a `TestApp` harness (temporary DuckDB file, app on port 0).
 mod browser;
 mod cli;
+mod crash;
 mod francetravail;
 mod ft_mock;
 mod helpers;
 mod init;
+mod jobs;
 mod referentials;
 mod web;

@@ -1,0 +1,176 @@
+//! The scheduler inside `serve`: one task per job sleeps until its next local firing time
+//! (Europe/Paris, DST-correct, see [`clock`](super::clock)), waits for the jobs named in `after`
+//! to have succeeded that day, then runs it through the [`Runner`]. At start-up, a job whose last
+//! success is older than its period runs once to catch up (dependencies first).
+//!
+//! tokio-cron-scheduler was the named choice; it is not used because it fixes the UTC offset of
+//! the day a job is created (its DST issue) and offers no injectable clock to test the two DST
+//! transitions. The `cron` crate parses the expressions; firing times are computed here.
+use std::sync::Arc;
+
+use anyhow::Result;
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::clock::{self, Clock, TZ};
+use super::jobs::JobDef;
+use super::runner::{self, Runner, Trigger};
+
+pub struct Scheduler {
+    pub runner: Runner,
+    pub jobs: Arc<Vec<JobDef>>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Local midnight (Europe/Paris) of the day of `t`, as UTC.
+fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    let local = t
+        .with_timezone(&TZ)
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default();
+    TZ.from_local_datetime(&local)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(t)
+}
+
+impl Scheduler {
+    /// Starts the catch-up pass and one loop per job; returns their handles.
+    pub fn spawn(self, catch_up: bool) -> Vec<tokio::task::JoinHandle<()>> {
+        let this = Arc::new(self);
+        let mut handles = Vec::new();
+        if catch_up {
+            let s = this.clone();
+            handles.push(tokio::spawn(async move {
+                if let Err(e) = s.catch_up().await {
+                    tracing::error!("rattrapage : {e:#}");
+                }
+            }));
+        }
+        for job in this.jobs.iter().cloned() {
+            let s = this.clone();
+            handles.push(tokio::spawn(async move { s.job_loop(job).await }));
+        }
+        handles
+    }
+
+    async fn last_success(&self, job: &str) -> Result<Option<DateTime<Utc>>> {
+        let job = job.to_string();
+        let t = self
+            .runner
+            .db
+            .call(move |c| runner::last_success(c, &job))
+            .await?;
+        Ok(t.map(|t| t.and_utc()))
+    }
+
+    /// Jobs whose last success is older than their period, run once, dependencies first.
+    pub async fn catch_up(&self) -> Result<Vec<String>> {
+        let now = self.clock.now();
+        let mut due = Vec::new();
+        for job in self.jobs.iter() {
+            let Some(period) = clock::period(&job.schedule, now) else {
+                continue;
+            };
+            let last = self.last_success(&job.name).await?;
+            if last.is_none_or(|t| now - t > period) {
+                due.push(job.clone());
+            }
+        }
+        // dependencies first (jobs are few: a simple repeated pass is enough)
+        let mut ordered: Vec<JobDef> = Vec::new();
+        while !due.is_empty() {
+            let pending: Vec<String> = due.iter().map(|j| j.name.clone()).collect();
+            let (ready, rest): (Vec<JobDef>, Vec<JobDef>) = due
+                .into_iter()
+                .partition(|j| j.after.iter().all(|a| !pending.contains(a)));
+            if ready.is_empty() {
+                // a cycle in `after`: run the rest in file order rather than never
+                ordered.extend(rest);
+                break;
+            }
+            ordered.extend(ready);
+            due = rest;
+        }
+        let mut ran = Vec::new();
+        for job in ordered {
+            if self.runner.shutdown.is_cancelled() {
+                break;
+            }
+            tracing::info!(job = %job.name, "rattrapage : dernière réussite plus ancienne que la période");
+            if self.runner.run(&job, Trigger::CatchUp, None).await.is_ok() {
+                ran.push(job.name.clone());
+            }
+        }
+        Ok(ran)
+    }
+
+    async fn job_loop(&self, job: JobDef) {
+        loop {
+            let now = self.clock.now();
+            let Some(next) = clock::next_run(&job.schedule, now) else {
+                tracing::warn!(job = %job.name, "planification sans prochaine exécution");
+                return;
+            };
+            tokio::select! {
+                _ = self.clock.sleep_until(next) => {}
+                _ = wait_cancel(&self.runner) => return,
+            }
+            if self.runner.shutdown.is_cancelled() {
+                return;
+            }
+            if !self.wait_dependencies(&job, next).await {
+                continue;
+            }
+            match self.runner.run(&job, Trigger::Schedule, None).await {
+                Ok(_) => {}
+                Err(e) => tracing::warn!(job = %job.name, "{e}"),
+            }
+        }
+    }
+
+    /// Waits until every job of `after` has succeeded since the local start of the firing day,
+    /// at most the job's timeout. False when it gives up (the run is then skipped, and said).
+    async fn wait_dependencies(&self, job: &JobDef, fired: DateTime<Utc>) -> bool {
+        if job.after.is_empty() {
+            return true;
+        }
+        let since = day_start(fired);
+        let deadline = tokio::time::Instant::now() + job.timeout;
+        loop {
+            let notified = self.runner.finished.notified();
+            let mut missing = Vec::new();
+            for dep in &job.after {
+                let d = dep.clone();
+                let ok = self
+                    .runner
+                    .db
+                    .call(move |c| runner::last_ok(c, &d))
+                    .await
+                    .ok()
+                    .flatten();
+                match ok.map(|t| t.and_utc()) {
+                    Some(t) if t >= since => {}
+                    _ => missing.push(dep.clone()),
+                }
+            }
+            if missing.is_empty() {
+                return true;
+            }
+            tokio::select! {
+                _ = notified => continue,
+                _ = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!(job = %job.name, "non lancée : {} n'a pas réussi aujourd'hui", missing.join(", "));
+                    return false;
+                }
+                _ = wait_cancel(&self.runner) => return false,
+            }
+        }
+    }
+}
+
+async fn wait_cancel(runner: &Runner) {
+    while !runner.shutdown.is_cancelled() {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}

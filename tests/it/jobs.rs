@@ -1,0 +1,466 @@
+//! Jobs: runner guarantees, scheduler timing (DST, catch-up, `after`), job files, admin, metrics.
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use observatoire::config::Config;
+use observatoire::schedule::clock::ManualClock;
+use observatoire::schedule::context::RunSummary;
+use observatoire::schedule::jobs::{load_dir, JobDef};
+use observatoire::schedule::runner::{BodyFn, BodyResult, Runner, StartError, Status, Trigger};
+use observatoire::schedule::scheduler::Scheduler;
+
+use crate::helpers::{count, test_db, TestApp, ADMIN_TOKEN};
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// Job definitions written to a temporary `jobs/` folder.
+fn jobs(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<JobDef>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (jobs, errors) = load_dir(dir.path());
+    assert!(errors.is_empty(), "{errors:?}");
+    (dir, jobs)
+}
+
+fn job(name: &str, schedule: &str, extra: &str) -> String {
+    format!("name = \"{name}\"\nkind = \"indicators\"\nschedule = \"{schedule}\"\nretry_delay = \"0.05s\"\n{extra}\n")
+}
+
+fn runner_with(db: &crate::helpers::TestDb, body: BodyFn) -> Runner {
+    Runner::with_body(db.db.clone(), Arc::new(Config::default()), body)
+}
+
+fn counting_body(counter: Arc<AtomicU32>) -> BodyFn {
+    Arc::new(move |_job, _ctx| {
+        let c = counter.clone();
+        Box::pin(async move {
+            c.fetch_add(1, Ordering::SeqCst);
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    })
+}
+
+#[tokio::test]
+async fn a_job_never_overlaps_itself() {
+    let db = test_db();
+    let body: BodyFn = Arc::new(|_, _| {
+        Box::pin(async {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[("a.toml", &job("lent", "0 0 6 * * *", ""))]);
+    let r2 = runner.clone();
+    let j2 = js[0].clone();
+    let first = tokio::spawn(async move { r2.run(&j2, Trigger::Manual, None).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(matches!(
+        runner.run(&js[0], Trigger::Manual, None).await,
+        Err(StartError::AlreadyRunning(_))
+    ));
+    assert_eq!(first.await.unwrap().unwrap().status, Status::Success);
+    assert_eq!(
+        count(&db.db, "SELECT count(*) FROM job_runs WHERE job = 'lent'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_run_past_its_timeout_is_cancelled_and_rolled_back() {
+    let db = test_db();
+    let body: BodyFn = Arc::new(|_, ctx| {
+        Box::pin(async move {
+            let cancel = ctx.cancel.clone();
+            ctx.db
+                .call(move |c| {
+                    let tx = c.transaction()?;
+                    tx.execute("DELETE FROM raw_bmo", [])?;
+                    std::thread::sleep(Duration::from_millis(1_500)); // slow write, past the timeout
+                    cancel.check()?;
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await?;
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[(
+        "a.toml",
+        &job("lente", "0 0 6 * * *", "timeout = \"0.5s\"\nretries = 0"),
+    )]);
+    let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
+    assert_eq!(out.status, Status::Cancelled, "{:?}", out.error);
+    assert!(out.error.unwrap().contains("délai"));
+    tokio::time::sleep(Duration::from_millis(1_500)).await; // let the blocking write reach its check
+    assert_eq!(
+        count(&db.db, "SELECT count(*) FROM raw_bmo"),
+        53_443,
+        "the deletion must be rolled back"
+    );
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM job_runs WHERE job = 'lente' AND status = 'cancelled'"
+        ),
+        1
+    );
+}
+
+#[tokio::test]
+async fn failures_are_retried_with_backoff_then_succeed() {
+    let db = test_db();
+    let attempts = Arc::new(AtomicU32::new(0));
+    let a = attempts.clone();
+    let body: BodyFn = Arc::new(move |_, _| {
+        let a = a.clone();
+        Box::pin(async move {
+            if a.fetch_add(1, Ordering::SeqCst) < 2 {
+                anyhow::bail!("source indisponible");
+            }
+            Ok(BodyResult::Done(RunSummary {
+                rows_added: 7,
+                ..Default::default()
+            }))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[("a.toml", &job("fragile", "0 0 6 * * *", "retries = 3"))]);
+    let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
+    assert_eq!((out.status, out.attempts), (Status::Success, 3));
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT rows_added FROM job_runs WHERE job = 'fragile'"
+        ),
+        7
+    );
+    // without enough retries, the run fails and says why
+    attempts.store(0, Ordering::SeqCst);
+    let (_d, js) = jobs(&[("a.toml", &job("fragile2", "0 0 6 * * *", "retries = 1"))]);
+    let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
+    assert_eq!((out.status, out.attempts), (Status::Failed, 2));
+    assert!(out.error.unwrap().contains("source indisponible"));
+}
+
+#[tokio::test]
+async fn a_panic_in_a_job_is_caught_and_recorded() {
+    let db = test_db();
+    let body: BodyFn = Arc::new(|_, _| Box::pin(async { panic!("index hors limites") }));
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[("a.toml", &job("fragile", "0 0 6 * * *", ""))]);
+    let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
+    assert_eq!(out.status, Status::Failed);
+    assert!(out.error.as_deref().unwrap().contains("index hors limites"));
+    let err: String = db
+        .db
+        .connect()
+        .unwrap()
+        .query_row(
+            "SELECT error FROM job_runs WHERE job = 'fragile'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(err.contains("panique"));
+    // the runner is still usable
+    assert!(runner.run(&js[0], Trigger::Manual, None).await.is_ok());
+}
+
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn scheduled_runs_keep_paris_time_across_the_spring_change() {
+    let db = test_db();
+    let n = Arc::new(AtomicU32::new(0));
+    let runner = runner_with(&db, counting_body(n.clone()));
+    let (_d, js) = jobs(&[("a.toml", &job("matin", "0 30 5 * * *", ""))]);
+    let clock = ManualClock::new(utc("2026-03-28T12:00:00Z"));
+    Scheduler {
+        runner,
+        jobs: Arc::new(js),
+        clock: clock.clone(),
+    }
+    .spawn(false);
+    settle().await;
+    clock.set(utc("2026-03-29T03:29:59Z")); // 05:29:59 CEST
+    settle().await;
+    assert_eq!(n.load(Ordering::SeqCst), 0);
+    clock.set(utc("2026-03-29T03:30:00Z")); // 05:30 CEST (it would be 04:30 UTC on winter time)
+    settle().await;
+    assert_eq!(n.load(Ordering::SeqCst), 1);
+    clock.set(utc("2026-03-29T04:30:00Z"));
+    settle().await;
+    assert_eq!(
+        n.load(Ordering::SeqCst),
+        1,
+        "no second run at the old UTC offset"
+    );
+}
+
+#[tokio::test]
+async fn scheduled_runs_keep_paris_time_across_the_autumn_change() {
+    let db = test_db();
+    let n = Arc::new(AtomicU32::new(0));
+    let runner = runner_with(&db, counting_body(n.clone()));
+    let (_d, js) = jobs(&[("a.toml", &job("matin", "0 30 5 * * *", ""))]);
+    let clock = ManualClock::new(utc("2026-10-24T12:00:00Z"));
+    Scheduler {
+        runner,
+        jobs: Arc::new(js),
+        clock: clock.clone(),
+    }
+    .spawn(false);
+    settle().await;
+    clock.set(utc("2026-10-25T03:30:00Z")); // 04:30 CET: the summer offset would fire here
+    settle().await;
+    assert_eq!(n.load(Ordering::SeqCst), 0);
+    clock.set(utc("2026-10-25T04:30:00Z")); // 05:30 CET
+    settle().await;
+    assert_eq!(n.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn at_start_up_stale_jobs_catch_up_dependencies_first() {
+    let db = test_db();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let o = order.clone();
+    let body: BodyFn = Arc::new(move |job, _| {
+        let o = o.clone();
+        Box::pin(async move {
+            o.lock().unwrap().push(job.name.clone());
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[
+        (
+            "1.toml",
+            &job("indicateurs", "0 0 8 * * *", "after = [\"collecte\"]"),
+        ),
+        ("2.toml", &job("collecte", "0 0 6 * * *", "")),
+        ("3.toml", &job("frais", "0 0 6 * * *", "")),
+    ]);
+    // "frais" succeeded an hour ago: it is not due
+    db.db
+        .connect()
+        .unwrap()
+        .execute(
+            "INSERT INTO job_runs (run_id, job, trigger, started_at, finished_at, status)
+             VALUES (nextval('job_run_seq'), 'frais', 'schedule', now()::TIMESTAMP - INTERVAL 1 HOUR, now()::TIMESTAMP - INTERVAL 1 HOUR, 'success')",
+            [],
+        )
+        .unwrap();
+    let sched = Scheduler {
+        runner,
+        jobs: Arc::new(js),
+        clock: Arc::new(observatoire::schedule::clock::SystemClock),
+    };
+    let ran = sched.catch_up().await.unwrap();
+    assert_eq!(ran, ["collecte", "indicateurs"]);
+    assert_eq!(*order.lock().unwrap(), ["collecte", "indicateurs"]);
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM job_runs WHERE trigger = 'catch-up'"
+        ),
+        2
+    );
+}
+
+#[tokio::test]
+async fn after_waits_for_the_dependency_of_the_same_day() {
+    let db = test_db();
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let o = order.clone();
+    let body: BodyFn = Arc::new(move |job, _| {
+        let o = o.clone();
+        Box::pin(async move {
+            if job.name == "collecte" {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            o.lock().unwrap().push(job.name.clone());
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    // both fire at 06:00; "indicateurs" must wait for "collecte"
+    let (_d, js) = jobs(&[
+        (
+            "1.toml",
+            &job("indicateurs", "0 0 6 * * *", "after = [\"collecte\"]"),
+        ),
+        ("2.toml", &job("collecte", "0 0 6 * * *", "")),
+    ]);
+    let clock = ManualClock::new(Utc::now() - chrono::Duration::days(1));
+    let start = clock.clone();
+    Scheduler {
+        runner,
+        jobs: Arc::new(js),
+        clock: start,
+    }
+    .spawn(false);
+    settle().await;
+    clock.set(Utc::now() + chrono::Duration::days(1));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(*order.lock().unwrap(), ["collecte", "indicateurs"]);
+}
+
+#[test]
+fn invalid_job_files_are_reported_with_file_and_field_and_the_others_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |n: &str, t: &str| std::fs::write(dir.path().join(n), t).unwrap();
+    w("ok.toml", &job("bonne", "0 0 6 * * *", ""));
+    w("cron.toml", &job("mauvais-cron", "tous les jours", ""));
+    w(
+        "champ.toml",
+        &(job("champ", "0 0 6 * * *", "") + "frequence = 3\n"),
+    );
+    w(
+        "apres.toml",
+        &job("orpheline", "0 0 6 * * *", "after = [\"inexistante\"]"),
+    );
+    w(
+        "delai.toml",
+        &job("delai", "0 0 6 * * *", "timeout = \"bientôt\""),
+    );
+    w("notes.txt", "pas une tâche");
+    let (jobs, errors) = load_dir(dir.path());
+    assert_eq!(
+        jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
+        ["bonne"]
+    );
+    let find = |file: &str| {
+        errors
+            .iter()
+            .find(|e| e.file.ends_with(file))
+            .unwrap_or_else(|| panic!("{file}: {errors:?}"))
+            .message
+            .clone()
+    };
+    assert!(find("cron.toml").contains("schedule"));
+    assert!(find("champ.toml").contains("frequence"));
+    assert!(find("apres.toml").contains("after"));
+    assert!(find("delai.toml").contains("timeout"));
+    assert_eq!(errors.len(), 4);
+}
+
+#[tokio::test]
+async fn admin_requires_the_bearer_token() {
+    // no token configured: disabled
+    let app = TestApp::builder().admin_token(None).spawn().await;
+    assert_eq!(app.get("/admin/jobs").await.status(), 404);
+    let r = app
+        .client
+        .post(format!("{}/admin/jobs/indicators/run", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // token configured
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/admin/jobs").await.status(), 401);
+    let wrong = app
+        .client
+        .get(format!("{}/admin/jobs", app.address))
+        .bearer_auth("devine")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let ok = app
+        .client
+        .get(format!("{}/admin/jobs", app.address))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let html = ok.text().await.unwrap();
+    assert!(html.contains("francetravail-offres") && html.contains("indicators"));
+    assert!(!html.contains(ADMIN_TOKEN));
+    let post = |auth: Option<&str>| {
+        let mut r = app
+            .client
+            .post(format!("{}/admin/jobs/indicators/run", app.address));
+        if let Some(a) = auth {
+            r = r.bearer_auth(a);
+        }
+        r.send()
+    };
+    assert_eq!(post(None).await.unwrap().status(), 401);
+    assert_eq!(post(Some("devine")).await.unwrap().status(), 401);
+    assert_eq!(count(&app.db.db, "SELECT count(*) FROM job_runs"), 0);
+    assert_eq!(post(Some(ADMIN_TOKEN)).await.unwrap().status(), 202);
+    let unknown = app
+        .client
+        .post(format!("{}/admin/jobs/nimporte/run", app.address))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    // the run is recorded, visible in /api/v1/jobs, and counted in /metrics
+    let mut status = String::new();
+    for _ in 0..100 {
+        let v: serde_json::Value = app.get("/api/v1/jobs").await.json().await.unwrap();
+        let job = v["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["name"] == "indicators")
+            .unwrap()
+            .clone();
+        status = job["last_runs"][0]["status"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if status == "success" {
+            assert!(
+                job["next_run"].as_str().unwrap().ends_with("+01:00")
+                    || job["next_run"].as_str().unwrap().ends_with("+02:00")
+            );
+            assert_eq!(job["last_runs"][0]["trigger"], "manual");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "success");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("observatoire_job_runs_total{job=\"indicators\",status=\"success\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("observatoire_source_last_success_timestamp_seconds{source=\"ft-bmo\"}")
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_http_latency_by_route() {
+    let app = TestApp::spawn().await;
+    app.get("/territoires/ze/2815").await;
+    app.get("/territoires/ze/9999").await;
+    let m = app.get("/metrics").await.text().await.unwrap();
+    assert!(m.contains("observatoire_http_request_duration_seconds_count{route=\"/territoires/{kind}/{code}\",method=\"GET\",status=\"2xx\"} 1"), "{m}");
+    assert!(m.contains("route=\"/territoires/{kind}/{code}\",method=\"GET\",status=\"4xx\""));
+}
+
+#[test]
+fn shipped_job_files_are_valid() {
+    let (jobs, errors) = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs"));
+    assert!(errors.is_empty());
+    assert!(jobs
+        .iter()
+        .any(|j| j.name == "indicators" && j.after == ["francetravail-offres"]));
+}
