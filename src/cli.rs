@@ -40,6 +40,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Load an open-data file downloaded by hand: bmo, dares-tensions, chomage-ze, urssaf-ze, defm.
+    Import {
+        /// Source: bmo, dares-tensions, chomage-ze, urssaf-ze, defm.
+        source: String,
+        /// CSV file (or XLSX/ODS spreadsheet).
+        file: PathBuf,
+    },
     /// Scheduled jobs (`jobs/*.toml`).
     Jobs {
         #[command(subcommand)]
@@ -97,6 +104,20 @@ pub fn run(cli: Cli) -> Result<()> {
             } else {
                 crate::status::print_text(&status);
             }
+            Ok(())
+        }
+        Command::Import { source, file } => {
+            let source: crate::collect::import::ImportSource =
+                source.parse().map_err(anyhow::Error::msg)?;
+            let db = Db::open(&db_path)?;
+            crate::init::run(&mut db.connect()?)?;
+            let report = crate::collect::import::import(&mut db.connect()?, source, &file)?;
+            println!(
+                "{} : {} lignes importées (millésime {}).",
+                file.display(),
+                report.rows,
+                report.vintage
+            );
             Ok(())
         }
         Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),

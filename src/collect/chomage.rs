@@ -1,10 +1,12 @@
 //! INSEE localised unemployment rate by zone d'emploi 2020 (quarterly, seasonally adjusted).
+//! Accepts the long format (`ze2020, trimestre, taux_chomage`) or INSEE's wide layout (`ZE2020`
+//! then one column per quarter `2003-T1` …). The whole series is replaced (INSEE revises it).
 use std::path::Path;
 
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source, SourceMeta, LICENCE_OUVERTE};
+use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
 
 pub const DEFAULT_FILE: &str = "insee_taux_chomage_ze2020_2003T1_2023T3_long.csv.gz";
 
@@ -20,20 +22,68 @@ pub const SOURCE: SourceMeta = SourceMeta {
 };
 
 pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
-    let src = csv(file);
+    let label = file.display().to_string();
+    let cols: Vec<String> = conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {}", csv(file)))?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let long = cols.iter().any(|c| c == "trimestre");
+    let src = if long {
+        validate(
+            conn,
+            file,
+            &label,
+            &[
+                ("ze2020", Col::Code),
+                ("trimestre", Col::Quarter),
+                ("taux_chomage", Col::Decimal),
+            ],
+        )?;
+        format!(
+            "SELECT trim(ze2020) AS ze, trimestre AS q, taux_chomage AS v FROM {}",
+            csv(file)
+        )
+    } else {
+        let quarters: Vec<(&str, Col)> = cols
+            .iter()
+            .filter(|c| c.len() == 7 && c.as_bytes()[4] == b'-' && c.as_bytes()[5] == b'T')
+            .map(|c| (c.as_str(), Col::Decimal))
+            .collect();
+        if quarters.is_empty() {
+            anyhow::bail!("{label} : ni colonne « trimestre » (format long) ni colonnes AAAA-Tn (format Insee large)");
+        }
+        validate(
+            conn,
+            file,
+            &label,
+            &[&[("ZE2020", Col::Code)], quarters.as_slice()].concat(),
+        )?;
+        format!(
+            "SELECT trim(ZE2020) AS ze, q, v FROM (UNPIVOT (SELECT * FROM {}) ON COLUMNS('^[0-9]{{4}}-T[1-4]$') INTO NAME q VALUE v)",
+            csv(file)
+        )
+    };
     exec(conn, "DELETE FROM raw_chomage_ze", file)?;
     exec(
         conn,
         &format!(
-        "INSERT INTO raw_chomage_ze SELECT '{}', ze2020, trimestre, CAST(taux_chomage AS DOUBLE)
-         FROM {src} WHERE nullif(trim(taux_chomage), '') IS NOT NULL", SOURCE.id),
+        "INSERT INTO raw_chomage_ze SELECT '{}', ze, q, CAST(replace(trim(v), ',', '.') AS DOUBLE)
+         FROM ({src}) WHERE nullif(trim(v), '') IS NOT NULL", SOURCE.id),
         file,
     )?;
     let n = count(conn, "SELECT count(*) FROM raw_chomage_ze")?;
-    let last: String = conn.query_row("SELECT max(trimestre) FROM raw_chomage_ze", [], |r| {
-        r.get(0)
-    })?;
-    record_source(conn, &SOURCE, n, Some(&quarter_start(&last)))?;
+    let (first, last): (String, String) = conn.query_row(
+        "SELECT min(trimestre), max(trimestre) FROM raw_chomage_ze",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    record_source_vintage(
+        conn,
+        &SOURCE,
+        n,
+        Some(&quarter_start(&last)),
+        &format!("{first} à {last}"),
+    )?;
     Ok(n)
 }
 

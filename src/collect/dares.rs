@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source, SourceMeta, LICENCE_OUVERTE};
+use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
 
 pub const TENSIONS_FILE: &str = "dares_tensions_2019_fap_nat_reg_dep.csv.gz";
 pub const EVOLUTION_FILE: &str = "dares_tensions_evolution_2011_2019_nat.csv.gz";
@@ -21,42 +21,99 @@ pub const SOURCE: SourceMeta = SourceMeta {
     expected_period_days: Some(366),
 };
 
+const QUINTILES: &[&str] = &[
+    "Catégorie Tension",
+    "Intensité d'embauches",
+    "Lien formation-emploi",
+    "Manque de main-d'œuvre disponible",
+    "Non-durabilité de l'emploi",
+    "Conditions de travail contraignantes",
+    "Inadéquation géographique",
+];
+
 fn quintile(col: &str) -> String {
     format!("CAST(CAST(nullif(trim(\"{col}\"), '') AS DOUBLE) AS INTEGER)")
 }
 
+/// Both default files.
 pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
-    let file = dir.join(TENSIONS_FILE);
-    let src = csv(&file);
-    exec(conn, "DELETE FROM raw_dares_tension", &file)?;
+    let n = load_tensions(conn, &dir.join(TENSIONS_FILE))?;
+    Ok(n + load_evolution(conn, &dir.join(EVOLUTION_FILE))?)
+}
+
+/// Tension indicators by FAP and territory level; replaces the years present in the file.
+pub fn load_tensions(conn: &Connection, file: &Path) -> Result<i64> {
+    let mut spec = vec![
+        ("fap", Col::Code),
+        ("Emploi moyen", Col::Decimal),
+        ("Tension", Col::Decimal),
+        ("Année", Col::Int),
+        ("niveau_geo", Col::Code),
+        ("niveau_fap", Col::Code),
+        ("reg", Col::Text),
+        ("dep", Col::Text),
+    ];
+    spec.extend(QUINTILES.iter().map(|q| (*q, Col::Decimal)));
+    validate(conn, file, &file.display().to_string(), &spec)?;
+    let src = csv(file);
+    let q: Vec<String> = QUINTILES.iter().map(|c| quintile(c)).collect();
+    exec(conn, &format!("DELETE FROM raw_dares_tension WHERE annee IN (SELECT DISTINCT CAST(\"Année\" AS INTEGER) FROM {src})"), file)?;
     exec(conn, &format!(
         "INSERT INTO raw_dares_tension SELECT '{id}', CAST(\"Année\" AS INTEGER), trim(niveau_geo), trim(niveau_fap),
-            nullif(trim(reg), ''), nullif(trim(dep), ''), fap,
-            CAST(nullif(trim(\"Emploi moyen\"), '') AS DOUBLE), CAST(nullif(trim(Tension), '') AS DOUBLE),
-            {c1}, {c2}, {c3}, {c4}, {c5}, {c6}, {c7}
+            nullif(trim(reg), ''), nullif(trim(dep), ''), trim(fap),
+            CAST(nullif(trim(\"Emploi moyen\"), '') AS DOUBLE), CAST(nullif(trim(Tension), '') AS DOUBLE), {q}
          FROM {src}",
-        id = SOURCE.id,
-        c1 = quintile("Catégorie Tension"),
-        c2 = quintile("Intensité d'embauches"),
-        c3 = quintile("Lien formation-emploi"),
-        c4 = quintile("Manque de main-d'œuvre disponible"),
-        c5 = quintile("Non-durabilité de l'emploi"),
-        c6 = quintile("Conditions de travail contraignantes"),
-        c7 = quintile("Inadéquation géographique"),
-    ), &file)?;
-    let file = dir.join(EVOLUTION_FILE);
-    let src = csv(&file);
-    exec(conn, "DELETE FROM raw_dares_tension_evolution", &file)?;
+        id = SOURCE.id, q = q.join(", ")), file)?;
+    let n = count(conn, "SELECT count(*) FROM raw_dares_tension")?;
+    let last = count(conn, "SELECT max(annee) FROM raw_dares_tension")?;
+    record_source_vintage(
+        conn,
+        &SOURCE,
+        n,
+        Some(&format!("{last}-01-01")),
+        &last.to_string(),
+    )?;
+    Ok(n)
+}
+
+/// National tension series; replaces it whole.
+pub fn load_evolution(conn: &Connection, file: &Path) -> Result<i64> {
+    validate(
+        conn,
+        file,
+        &file.display().to_string(),
+        &[
+            ("fap", Col::Code),
+            ("Tension", Col::Decimal),
+            ("Année", Col::Int),
+        ],
+    )?;
+    let src = csv(file);
+    exec(conn, "DELETE FROM raw_dares_tension_evolution", file)?;
     exec(
         conn,
         &format!(
-            "INSERT INTO raw_dares_tension_evolution SELECT '{}', fap, CAST(\"Année\" AS INTEGER),
-            CAST(nullif(trim(Tension), '') AS DOUBLE) FROM {src}",
-            SOURCE.id
-        ),
-        &file,
+        "INSERT INTO raw_dares_tension_evolution SELECT '{}', trim(fap), CAST(\"Année\" AS INTEGER),
+            CAST(nullif(trim(Tension), '') AS DOUBLE) FROM {src}", SOURCE.id),
+        file,
     )?;
-    let n = count(conn, "SELECT (SELECT count(*) FROM raw_dares_tension) + (SELECT count(*) FROM raw_dares_tension_evolution)")?;
-    record_source(conn, &SOURCE, n, Some("2019-01-01"))?;
+    let n = count(conn, "SELECT count(*) FROM raw_dares_tension_evolution")?;
+    let (first, last): (i64, i64) = conn.query_row(
+        "SELECT min(annee), max(annee) FROM raw_dares_tension_evolution",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let cur = count(
+        conn,
+        "SELECT coalesce(max(annee), 0) FROM raw_dares_tension",
+    )?;
+    let total = count(conn, "SELECT (SELECT count(*) FROM raw_dares_tension) + (SELECT count(*) FROM raw_dares_tension_evolution)")?;
+    record_source_vintage(
+        conn,
+        &SOURCE,
+        total,
+        Some(&format!("{cur}-01-01")),
+        &format!("{cur} (série nationale {first}–{last})"),
+    )?;
     Ok(n)
 }

@@ -1,10 +1,11 @@
 //! Jobseekers registered at France Travail (DEFM, categories A–E), monthly by département.
+//! An import replaces the months present in the file.
 use std::path::Path;
 
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source, SourceMeta, LICENCE_OUVERTE};
+use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
 
 pub const DEFAULT_FILE: &str = "dares_defm_departement_categorie_mensuel_1996_2016.csv.gz";
 
@@ -20,13 +21,37 @@ pub const SOURCE: SourceMeta = SourceMeta {
 };
 
 pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
+    validate(
+        conn,
+        file,
+        &file.display().to_string(),
+        &[
+            ("date", Col::Month),
+            ("code_departement", Col::Code),
+            ("categorie", Col::Code),
+            ("defm", Col::Int),
+        ],
+    )?;
     let src = csv(file);
-    exec(conn, "DELETE FROM raw_defm_dep", file)?;
+    exec(
+        conn,
+        &format!("DELETE FROM raw_defm_dep WHERE mois IN (SELECT DISTINCT trim(date) FROM {src})"),
+        file,
+    )?;
     exec(conn, &format!(
-        "INSERT INTO raw_defm_dep SELECT '{}', date, code_departement, categorie, CAST(defm AS INTEGER) FROM {src}",
+        "INSERT INTO raw_defm_dep SELECT '{}', trim(date), trim(code_departement), trim(categorie), CAST(trim(defm) AS INTEGER) FROM {src}",
         SOURCE.id), file)?;
     let n = count(conn, "SELECT count(*) FROM raw_defm_dep")?;
-    let last: String = conn.query_row("SELECT max(mois) FROM raw_defm_dep", [], |r| r.get(0))?;
-    record_source(conn, &SOURCE, n, Some(&format!("{last}-01")))?;
+    let (first, last): (String, String) =
+        conn.query_row("SELECT min(mois), max(mois) FROM raw_defm_dep", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    record_source_vintage(
+        conn,
+        &SOURCE,
+        n,
+        Some(&format!("{last}-01")),
+        &format!("{first} à {last}"),
+    )?;
     Ok(n)
 }

@@ -7,6 +7,7 @@ pub mod dares;
 pub mod defm;
 pub mod francetravail;
 pub mod ft_offres_sample;
+pub mod import;
 pub mod privacy;
 pub mod urssaf;
 
@@ -49,12 +50,24 @@ pub fn exec(conn: &Connection, sql: &str, file: &Path) -> Result<usize> {
         .with_context(|| format!("chargement de {}", file.display()))
 }
 
-/// Records (or replaces) the provenance row of a source after a successful load.
+/// Records (or replaces) the provenance row of a source after a successful load, with the
+/// vintage of the static description.
 pub fn record_source(
     conn: &Connection,
     meta: &SourceMeta,
     rows: i64,
     data_date: Option<&str>,
+) -> Result<()> {
+    record_source_vintage(conn, meta, rows, data_date, meta.vintage)
+}
+
+/// Same, with the vintage read from the data loaded.
+pub fn record_source_vintage(
+    conn: &Connection,
+    meta: &SourceMeta,
+    rows: i64,
+    data_date: Option<&str>,
+    vintage: &str,
 ) -> Result<()> {
     conn.execute(
         "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), ?, now()::TIMESTAMP, ?, now()::TIMESTAMP)",
@@ -62,7 +75,7 @@ pub fn record_source(
             meta.id,
             meta.name,
             meta.publisher,
-            meta.vintage,
+            vintage,
             meta.licence,
             meta.url,
             meta.method_anchor,
@@ -87,4 +100,145 @@ pub fn load_defaults(conn: &Connection, dir: &Path) -> Result<()> {
 
 pub fn count(conn: &Connection, sql: &str) -> Result<i64> {
     Ok(conn.query_row(sql, [], |r| r.get(0))?)
+}
+
+/// Expected content of a column, checked before loading so that a malformed file is refused with
+/// the file, line, column and value at fault, and nothing of it is written.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Col {
+    /// Any text, may be empty.
+    Text,
+    /// Non-empty text (a code).
+    Code,
+    /// Integer.
+    Int,
+    /// Integer, or `*` (statistical secrecy), or empty.
+    IntOrSecret,
+    /// Decimal number, may be empty.
+    Decimal,
+    /// Quarter `YYYY-Tn`.
+    Quarter,
+    /// Month `YYYY-MM`.
+    Month,
+}
+
+fn col_check(kind: Col, col: &str) -> Option<(String, &'static str)> {
+    let c = format!("\"{}\"", col.replace('"', "\"\""));
+    let v = format!("trim({c})");
+    let (bad, what) = match kind {
+        Col::Text => return None,
+        Col::Code => (format!("{c} IS NULL OR {v} = ''"), "valeur vide"),
+        Col::Int => (
+            format!("{c} IS NULL OR TRY_CAST({v} AS BIGINT) IS NULL"),
+            "nombre entier attendu",
+        ),
+        Col::IntOrSecret => (
+            format!("{v} NOT IN ('', '*') AND TRY_CAST({v} AS BIGINT) IS NULL"),
+            "nombre entier ou « * » (secret) attendu",
+        ),
+        Col::Decimal => (
+            format!("{v} <> '' AND TRY_CAST(replace({v}, ',', '.') AS DOUBLE) IS NULL"),
+            "nombre attendu",
+        ),
+        Col::Quarter => (
+            format!("{c} IS NULL OR NOT regexp_full_match({v}, '[0-9]{{4}}-T[1-4]')"),
+            "trimestre AAAA-Tn attendu",
+        ),
+        Col::Month => (
+            format!("{c} IS NULL OR NOT regexp_full_match({v}, '[0-9]{{4}}-(0[1-9]|1[0-2])')"),
+            "mois AAAA-MM attendu",
+        ),
+    };
+    Some((bad, what))
+}
+
+/// Column letters of a spreadsheet (0 → A, 26 → AA), for messages about converted XLSX files.
+pub fn column_letter(mut i: usize) -> String {
+    let mut s = String::new();
+    loop {
+        s.insert(0, (b'A' + (i % 26) as u8) as char);
+        if i < 26 {
+            return s;
+        }
+        i = i / 26 - 1;
+    }
+}
+
+/// Checks that `file` has the columns of `spec` and that every value fits; the error names the
+/// file, the line (header = line 1), the column and the value.
+pub fn validate(conn: &Connection, file: &Path, label: &str, spec: &[(&str, Col)]) -> Result<()> {
+    validate_from(conn, &csv(file), label, spec)
+}
+
+/// [`validate`] over any relation (`from` is a table name or a table function call).
+pub fn validate_from(
+    conn: &Connection,
+    from: &str,
+    label: &str,
+    spec: &[(&str, Col)],
+) -> Result<()> {
+    let cols: Vec<String> = conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {from}"))
+        .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{label} : fichier illisible comme CSV : {}",
+                crate::store::one_line(&e.to_string())
+            )
+        })?;
+    let missing: Vec<&str> = spec
+        .iter()
+        .map(|(c, _)| *c)
+        .filter(|c| !cols.iter().any(|x| x == c))
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "{label} : colonne(s) manquante(s) : {} (colonnes trouvées : {})",
+            missing.join(", "),
+            cols.join(", ")
+        );
+    }
+    let checks: Vec<(usize, &str, String, &str)> = spec
+        .iter()
+        .filter_map(|(c, k)| {
+            let (bad, what) = col_check(*k, c)?;
+            Some((cols.iter().position(|x| x == c).unwrap_or(0), *c, bad, what))
+        })
+        .collect();
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let cond = checks
+        .iter()
+        .map(|(_, _, b, _)| format!("({b})"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let sql = format!(
+        "SELECT * FROM (SELECT *, row_number() OVER () + 1 AS __ligne FROM {from}) WHERE {cond} ORDER BY __ligne LIMIT 1"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query([])?;
+    if let Some(row) = rows.next()? {
+        let line: i64 = row.get(cols.len())?;
+        for (pos, col, bad, what) in &checks {
+            let value: Option<String> = row.get(*pos)?;
+            let one: bool = conn.query_row(
+                &format!(
+                    "SELECT {bad} FROM (SELECT ?::VARCHAR AS \"{}\")",
+                    col.replace('"', "\"\"")
+                ),
+                [value.clone()],
+                |r| r.get(0),
+            )?;
+            if one {
+                anyhow::bail!(
+                    "{label}, ligne {line}, colonne « {col} » ({}) : valeur {:?} invalide, {what} ; rien n'a été importé",
+                    column_letter(*pos),
+                    value.unwrap_or_default()
+                );
+            }
+        }
+        anyhow::bail!("{label}, ligne {line} : valeur invalide ; rien n'a été importé");
+    }
+    Ok(())
 }

@@ -5,7 +5,10 @@ use std::path::Path;
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source, SourceMeta, LICENCE_OUVERTE};
+use super::{
+    count, csv, exec, record_source, record_source_vintage, validate_from, Col, SourceMeta,
+    LICENCE_OUVERTE,
+};
 
 pub const ZE_FILE: &str = "urssaf_effectifs_ze2020_trimestriel.csv.gz";
 pub const APE_FILE: &str = "urssaf_etab_effectifs_ze2815_rouen_dep76_ape_annuel_2006_2022.csv.gz";
@@ -32,36 +35,89 @@ pub const SOURCE_APE: SourceMeta = SourceMeta {
     expected_period_days: Some(366),
 };
 
+/// Both default files.
 pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
-    let file = dir.join(ZE_FILE);
-    let src = csv(&file);
-    exec(conn, "DELETE FROM raw_urssaf_ze", &file)?;
+    Ok(load_ze(conn, &dir.join(ZE_FILE))? + load_ape(conn, &dir.join(APE_FILE))?)
+}
+
+/// Quarterly employment by zone d'emploi. Accepts the column names of the Opendatasoft export
+/// (`Année`, `Code zone d'emploi`, …: names are normalised) or the shipped extract. Replaces the
+/// whole series (URSSAF revises it).
+pub fn load_ze(conn: &Connection, file: &Path) -> Result<i64> {
+    let label = file.display().to_string();
+    // Normalised names: lower case, accents and punctuation folded to `_`.
+    let norm = format!(
+        "(SELECT * FROM read_csv({}, header = true, all_varchar = true, normalize_names = true))",
+        crate::store::sql_path(file)
+    );
+    let cols: Vec<String> = conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {norm}"))?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let pick = |cands: &[&str]| {
+        cands
+            .iter()
+            .find(|c| cols.iter().any(|x| x == *c))
+            .map(|c| c.to_string())
+    };
+    let (Some(an), Some(tr), Some(ze), Some(cvs)) = (
+        pick(&["annee", "ann_e"]),
+        pick(&["trimestre"]),
+        pick(&["code_zone_d_emploi", "code_zone_demploi", "code_ze"]),
+        pick(&["effectifs_salaries_cvs", "effectifs_salari_s_cvs"]),
+    ) else {
+        anyhow::bail!("{label} : colonnes attendues : année, trimestre, code zone d'emploi, effectifs salariés CVS (trouvées : {})", cols.join(", "));
+    };
+    let brut = pick(&["effectifs_salaries_brut", "effectifs_salari_s_brut"]);
+    let masse = pick(&["masse_salariale_cvs"]);
+    let tmp = "urssaf_in";
     exec(conn, &format!(
-        "INSERT INTO raw_urssaf_ze SELECT '{}', CAST(annee AS INTEGER), CAST(trimestre AS INTEGER), code_zone_d_emploi,
-            CAST(nullif(effectifs_salaries_brut, '') AS BIGINT), CAST(nullif(effectifs_salaries_cvs, '') AS BIGINT),
-            CAST(nullif(masse_salariale_cvs, '') AS DOUBLE) FROM {src}", SOURCE.id), &file)?;
-    let n = count(conn, "SELECT count(*) FROM raw_urssaf_ze")?;
-    let (y, q): (i64, i64) = conn.query_row(
-        "SELECT annee, trimestre FROM raw_urssaf_ze ORDER BY annee DESC, trimestre DESC LIMIT 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        "CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {an} AS annee, {tr} AS trimestre, {ze} AS ze, {b} AS brut, {cvs} AS cvs, {m} AS masse FROM {norm}",
+        b = brut.as_deref().unwrap_or("NULL"), m = masse.as_deref().unwrap_or("NULL")), file)?;
+    validate_from(
+        conn,
+        tmp,
+        &label,
+        &[
+            ("annee", Col::Int),
+            ("trimestre", Col::Int),
+            ("ze", Col::Code),
+            ("brut", Col::Decimal),
+            ("cvs", Col::Decimal),
+            ("masse", Col::Decimal),
+        ],
     )?;
-    record_source(
+    exec(conn, "DELETE FROM raw_urssaf_ze", file)?;
+    exec(conn, &format!(
+        "INSERT INTO raw_urssaf_ze SELECT '{}', CAST(trim(annee) AS INTEGER), CAST(trim(trimestre) AS INTEGER), lpad(trim(ze), 4, '0'),
+            CAST(CAST(nullif(trim(brut), '') AS DOUBLE) AS BIGINT), CAST(CAST(nullif(trim(cvs), '') AS DOUBLE) AS BIGINT),
+            CAST(nullif(trim(masse), '') AS DOUBLE) FROM {tmp}", SOURCE.id), file)?;
+    exec(conn, &format!("DROP TABLE {tmp}"), file)?;
+    let n = count(conn, "SELECT count(*) FROM raw_urssaf_ze")?;
+    let (fy, fq, ly, lq): (i64, i64, i64, i64) = conn.query_row(
+        "SELECT arg_min(annee, annee * 10 + trimestre), arg_min(trimestre, annee * 10 + trimestre),
+                arg_max(annee, annee * 10 + trimestre), arg_max(trimestre, annee * 10 + trimestre) FROM raw_urssaf_ze",
+        [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    record_source_vintage(
         conn,
         &SOURCE,
         n,
-        Some(&format!("{y}-{:02}-01", (q - 1) * 3 + 1)),
+        Some(&format!("{ly}-{:02}-01", (lq - 1) * 3 + 1)),
+        &format!("{fy}-T{fq} à {ly}-T{lq}"),
     )?;
+    Ok(n)
+}
 
-    let file = dir.join(APE_FILE);
-    let src = csv(&file);
-    exec(conn, "DELETE FROM raw_urssaf_ze_ape", &file)?;
+/// Annual establishments and employees by APE (the Rouen extract).
+pub fn load_ape(conn: &Connection, file: &Path) -> Result<i64> {
+    let src = csv(file);
+    exec(conn, "DELETE FROM raw_urssaf_ze_ape", file)?;
     exec(conn, &format!(
         "INSERT INTO raw_urssaf_ze_ape SELECT '{}', code_zone_d_emploi, code_departement, CAST(annee AS INTEGER),
             code_ape, ape, code_secteur_na38, code_secteur_na88,
             CAST(nullif(nombre_d_etablissements, '') AS INTEGER), CAST(nullif(effectifs_salaries, '') AS INTEGER)
-         FROM {src}", SOURCE_APE.id), &file)?;
+         FROM {src}", SOURCE_APE.id), file)?;
     let m = count(conn, "SELECT count(*) FROM raw_urssaf_ze_ape")?;
     record_source(conn, &SOURCE_APE, m, Some("2022-01-01"))?;
-    Ok(n + m)
+    Ok(m)
 }

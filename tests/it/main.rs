@@ -5,6 +5,7 @@ mod crash;
 mod francetravail;
 mod ft_mock;
 mod helpers;
+mod imports;
 mod init;
 mod jobs;
 mod referentials;

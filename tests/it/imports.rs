@@ -1,0 +1,250 @@
+//! `observatoire import`: CSV and spreadsheet files downloaded by hand; malformed ones refused
+//! with file, line/cell and problem, and nothing written.
+use std::path::Path;
+use std::process::Command;
+
+use observatoire::collect::import::{import, ImportSource};
+
+use crate::helpers::{count, default_data, test_db, test_db_file};
+
+fn fingerprint(db: &observatoire::store::Db) -> (i64, i64, i64, String) {
+    let c = db.connect().unwrap();
+    let n = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let v: String = c
+        .query_row(
+            "SELECT string_agg(source_id || vintage, ',' ORDER BY source_id) FROM sources",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (
+        n("SELECT count(*) FROM raw_bmo"),
+        n("SELECT coalesce(sum(projets), 0) FROM raw_bmo"),
+        n("SELECT count(*) FROM raw_chomage_ze"),
+        v,
+    )
+}
+
+/// The first `n` rows of the real BMO file, relabelled as survey year `year`.
+fn bmo_csv(n: usize, year: &str) -> String {
+    let text = default_data("bmo_2024_bassin_metier.csv.gz");
+    let mut lines = text.lines();
+    let mut out = vec![lines.next().unwrap().to_string()];
+    out.extend(
+        lines
+            .take(n)
+            .map(|l| l.replacen("2024,", &format!("{year},"), 1)),
+    );
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn a_new_bmo_vintage_is_added_and_reimporting_it_replaces_it() {
+    let t = test_db();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bmo2025.csv");
+    std::fs::write(&f, bmo_csv(500, "2025")).unwrap();
+    let r = import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &f).unwrap();
+    assert_eq!(r.rows, 500);
+    assert_eq!(r.vintage, "2024 à 2025");
+    assert_eq!(
+        count(&t.db, "SELECT count(*) FROM raw_bmo WHERE annee = 2025"),
+        500
+    );
+    assert_eq!(
+        count(&t.db, "SELECT count(*) FROM raw_bmo WHERE annee = 2024"),
+        53_443
+    );
+    import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &f).unwrap();
+    assert_eq!(
+        count(&t.db, "SELECT count(*) FROM raw_bmo WHERE annee = 2025"),
+        500,
+        "a vintage is replaced, not duplicated"
+    );
+    // the indicators now show the newest survey year
+    assert_eq!(count(&t.db, "SELECT max(annee) FROM ind_bmo_metier"), 2025);
+}
+
+#[test]
+fn a_malformed_csv_row_is_named_and_nothing_is_written() {
+    let t = test_db();
+    let before = fingerprint(&t.db);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bmo-abime.csv");
+    let mut lines: Vec<String> = bmo_csv(10, "2025").lines().map(str::to_string).collect();
+    // line 4 of the file: `met` = "douze"
+    let mut fields: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    let n = fields.len();
+    fields[n - 3] = "douze".into();
+    lines[3] = fields.join(",");
+    std::fs::write(&f, lines.join("\n")).unwrap();
+    let err = format!(
+        "{:#}",
+        import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &f).unwrap_err()
+    );
+    assert!(
+        err.contains("bmo-abime.csv")
+            && err.contains("ligne 4")
+            && err.contains("« met »")
+            && err.contains("douze"),
+        "{err}"
+    );
+    assert_eq!(fingerprint(&t.db), before);
+    // a missing column
+    std::fs::write(&f, "annee,Code métier BMO\n2025,A0X40\n").unwrap();
+    let err = format!(
+        "{:#}",
+        import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &f).unwrap_err()
+    );
+    assert!(
+        err.contains("colonne(s) manquante(s)") && err.contains("BE24"),
+        "{err}"
+    );
+    // not a CSV at all
+    std::fs::write(&f, [0u8, 159, 146, 150, 0, 1, 2]).unwrap();
+    assert!(import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &f).is_err());
+    assert_eq!(fingerprint(&t.db), before);
+}
+
+fn write_xlsx(path: &Path, banner: &[&str], csv: &str) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("BMO_2025_open_data").unwrap();
+    for (i, b) in banner.iter().enumerate() {
+        ws.write_string(i as u32, 0, *b).unwrap();
+    }
+    for (r, line) in csv.lines().enumerate() {
+        let mut fields = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        for ch in line.chars() {
+            match ch {
+                '"' => quoted = !quoted,
+                ',' if !quoted => fields.push(std::mem::take(&mut cur)),
+                c => cur.push(c),
+            }
+        }
+        fields.push(cur);
+        for (c, v) in fields.iter().enumerate() {
+            let row = (r + banner.len()) as u32;
+            match v.parse::<f64>() {
+                Ok(x) if r > 0 && c >= 11 => ws.write_number(row, c as u16, x).unwrap(),
+                _ => ws.write_string(row, c as u16, v).unwrap(),
+            };
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn bmo_xlsx_with_banner_rows_is_read_and_bad_cells_are_located() {
+    let t = test_db();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("Base_open_data_BMO_2025.xlsx");
+    write_xlsx(
+        &f,
+        &[
+            "Enquête Besoins en Main-d'Œuvre 2025",
+            "Source : France Travail",
+        ],
+        &bmo_csv(300, "2025"),
+    );
+    let r = import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &f).unwrap();
+    assert_eq!(r.rows, 300);
+    assert_eq!(
+        count(&t.db, "SELECT count(*) FROM raw_bmo WHERE annee = 2025"),
+        300
+    );
+    // secrecy survives the spreadsheet path
+    assert!(
+        count(
+            &t.db,
+            "SELECT count(*) FROM raw_bmo WHERE annee = 2025 AND projets_secret"
+        ) > 0
+    );
+    // a bad cell: row 7 of the sheet (2 banner rows, header on row 3, data row 4 of the CSV)
+    let mut csv: Vec<String> = bmo_csv(20, "2026").lines().map(str::to_string).collect();
+    let mut fields: Vec<String> = csv[4].split(',').map(str::to_string).collect();
+    let n = fields.len();
+    fields[n - 2] = "beaucoup".into();
+    csv[4] = fields.join(",");
+    let bad = dir.path().join("bmo-abime.xlsx");
+    write_xlsx(&bad, &["bandeau", "bandeau"], &csv.join("\n"));
+    let before = fingerprint(&t.db);
+    let err = format!(
+        "{:#}",
+        import(&mut t.db.connect().unwrap(), ImportSource::Bmo, &bad).unwrap_err()
+    );
+    assert!(
+        err.contains("bmo-abime.xlsx")
+            && err.contains("ligne 7 de la feuille")
+            && err.contains("xmet")
+            && err.contains("(M)"),
+        "{err}"
+    );
+    assert_eq!(fingerprint(&t.db), before);
+}
+
+#[test]
+fn unemployment_in_insee_wide_layout_replaces_the_series() {
+    let t = test_db();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("txcho_ze.csv");
+    std::fs::write(&f, "ZE2020,LIBZE2020,REG,LIBREG,2023-T3,2023-T4,2024-T1\n2815,Rouen,28,NORMANDIE,8,8.1,\"8,3\"\n1109,Paris,11,ILE-DE-FRANCE,6.9,7,7.2\n").unwrap();
+    let r = import(&mut t.db.connect().unwrap(), ImportSource::ChomageZe, &f).unwrap();
+    assert_eq!(r.rows, 6);
+    assert_eq!(r.vintage, "2023-T3 à 2024-T1");
+    let c = t.db.connect().unwrap();
+    let v: f64 = c
+        .query_row(
+            "SELECT taux FROM ind_chomage WHERE code = '2815' AND trimestre = '2024-T1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(v, 8.3);
+}
+
+#[test]
+fn urssaf_opendatasoft_export_with_semicolons_and_french_headers() {
+    let t = test_db();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("effectifs.csv");
+    std::fs::write(
+        &f,
+        "Année;Trimestre;Code zone d'emploi;Zone d'emploi;Effectifs salariés brut;Effectifs salariés CVS;Masse salariale CVS\n\
+         2026;1;2815;Rouen;206000;205500;1500000000\n2026;1;1109;Paris;2000000;1999000;30000000000\n",
+    )
+    .unwrap();
+    let r = import(&mut t.db.connect().unwrap(), ImportSource::UrssafZe, &f).unwrap();
+    assert_eq!(r.rows, 2);
+    assert_eq!(count(&t.db, "SELECT effectifs_cvs FROM ind_emploi_salarie WHERE code = '2815' AND trimestre = '2026-T1'"), 205_500);
+}
+
+#[test]
+fn the_import_command_reports_clearly() {
+    let (dir, db) = test_db_file();
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let f = dir.path().join("bmo.csv");
+    std::fs::write(&f, bmo_csv(50, "2025")).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_observatoire"))
+            .args(["--db", db.to_str().unwrap()])
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["import", "bmo", "bmo.csv"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("50 lignes importées"));
+    let out = run(&["import", "bmoo", "bmo.csv"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sources possibles"));
+    let out = run(&["import", "bmo", "absent.csv"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fichier introuvable"));
+}
