@@ -67,6 +67,19 @@ impl FromStr for ImportSource {
     }
 }
 
+impl ImportSource {
+    /// The `sources` row this import feeds.
+    pub fn source_id(&self) -> &'static str {
+        match self {
+            ImportSource::Bmo => super::bmo::SOURCE.id,
+            ImportSource::DaresTensions => super::dares::SOURCE.id,
+            ImportSource::ChomageZe => super::chomage::SOURCE.id,
+            ImportSource::UrssafZe => super::urssaf::SOURCE.id,
+            ImportSource::Defm => super::defm::SOURCE.id,
+        }
+    }
+}
+
 #[derive(Debug, serde::Serialize)]
 pub struct ImportReport {
     pub rows: i64,
@@ -145,6 +158,21 @@ fn header_hint(source: ImportSource) -> &'static str {
 
 /// Loads `file` as `source` inside one transaction, then refreshes the indicators.
 pub fn import(conn: &mut Connection, source: ImportSource, file: &Path) -> Result<ImportReport> {
+    import_cancellable(
+        conn,
+        source,
+        file,
+        &crate::schedule::context::Cancel::default(),
+    )
+}
+
+/// [`import`], refusing to commit once `cancel` is set (job timeout or shutdown).
+pub fn import_cancellable(
+    conn: &mut Connection,
+    source: ImportSource,
+    file: &Path,
+    cancel: &crate::schedule::context::Cancel,
+) -> Result<ImportReport> {
     if !file.is_file() {
         bail!("fichier introuvable : {}", file.display());
     }
@@ -181,18 +209,13 @@ pub fn import(conn: &mut Connection, source: ImportSource, file: &Path) -> Resul
         }
     })?;
     crate::indicators::refresh_all(&tx).context("indicateurs")?;
-    let id = match source {
-        ImportSource::Bmo => super::bmo::SOURCE.id,
-        ImportSource::DaresTensions => super::dares::SOURCE.id,
-        ImportSource::ChomageZe => super::chomage::SOURCE.id,
-        ImportSource::UrssafZe => super::urssaf::SOURCE.id,
-        ImportSource::Defm => super::defm::SOURCE.id,
-    };
+    let id = source.source_id();
     let vintage: String = tx.query_row(
         "SELECT vintage FROM sources WHERE source_id = ?",
         [id],
         |r| r.get(0),
     )?;
+    cancel.check()?;
     tx.commit()?;
     Ok(ImportReport { rows, vintage })
 }

@@ -8,6 +8,7 @@ pub mod defm;
 pub mod francetravail;
 pub mod ft_offres_sample;
 pub mod import;
+pub mod opendata;
 pub mod privacy;
 pub mod urssaf;
 
@@ -210,7 +211,7 @@ pub fn validate_from(
     }
     let cond = checks
         .iter()
-        .map(|(_, _, b, _)| format!("({b})"))
+        .map(|(_, _, b, _)| format!("coalesce(({b}), false)"))
         .collect::<Vec<_>>()
         .join(" OR ");
     let sql = format!(
@@ -224,7 +225,7 @@ pub fn validate_from(
             let value: Option<String> = row.get(*pos)?;
             let one: bool = conn.query_row(
                 &format!(
-                    "SELECT {bad} FROM (SELECT ?::VARCHAR AS \"{}\")",
+                    "SELECT coalesce(({bad}), false) FROM (SELECT ?::VARCHAR AS \"{}\")",
                     col.replace('"', "\"\"")
                 ),
                 [value.clone()],

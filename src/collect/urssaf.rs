@@ -73,7 +73,7 @@ pub fn load_ze(conn: &Connection, file: &Path) -> Result<i64> {
     let tmp = "urssaf_in";
     exec(conn, &format!(
         "CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {an} AS annee, {tr} AS trimestre, {ze} AS ze, {b} AS brut, {cvs} AS cvs, {m} AS masse FROM {norm}",
-        b = brut.as_deref().unwrap_or("NULL"), m = masse.as_deref().unwrap_or("NULL")), file)?;
+        b = brut.as_deref().unwrap_or("NULL::VARCHAR"), m = masse.as_deref().unwrap_or("NULL::VARCHAR")), file)?;
     validate_from(
         conn,
         tmp,

@@ -25,6 +25,8 @@ pub enum JobKind {
     FrancetravailOffres,
     /// Recompute every derived indicator table.
     Indicators,
+    /// Download an open-data file (`params.url`) and import it as `params.source`.
+    Opendata,
 }
 
 impl JobKind {
@@ -32,6 +34,7 @@ impl JobKind {
         match self {
             JobKind::FrancetravailOffres => "collecteur",
             JobKind::Indicators => "indicateurs",
+            JobKind::Opendata => "open data",
         }
     }
 }
@@ -79,6 +82,22 @@ pub struct JobDef {
 }
 
 impl JobDef {
+    pub fn param_str(&self, key: &str) -> Option<&str> {
+        self.params.get(key).and_then(|v| v.as_str())
+    }
+
+    /// The `sources` row this job refreshes, if any (catch-up also trusts a recent load of it).
+    pub fn source_id(&self) -> Option<&'static str> {
+        match self.kind {
+            JobKind::FrancetravailOffres => Some(crate::collect::francetravail::SOURCE.id),
+            JobKind::Opendata => self
+                .param_str("source")
+                .and_then(|s| s.parse::<crate::collect::import::ImportSource>().ok())
+                .map(|s| s.source_id()),
+            JobKind::Indicators => None,
+        }
+    }
+
     pub fn param_bool(&self, key: &str) -> bool {
         self.params
             .get(key)
@@ -141,6 +160,22 @@ fn parse(file: &Path, text: &str) -> Result<JobDef, String> {
             raw.timeout
         )
     })?;
+    if raw.kind == JobKind::Opendata {
+        let source = raw
+            .params
+            .get("source")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        source
+            .parse::<crate::collect::import::ImportSource>()
+            .map_err(|e| format!("champ `params.source` : {e}"))?;
+        let url = raw.params.get("url").and_then(|v| v.as_str()).unwrap_or("");
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "champ `params.url` : {url:?} n'est pas une URL http(s)"
+            ));
+        }
+    }
     let retry_delay = parse_duration(&raw.retry_delay).ok_or_else(|| {
         format!(
             "champ `retry_delay` : {:?} (attendu par ex. \"30s\", \"5m\")",

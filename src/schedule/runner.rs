@@ -342,6 +342,17 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             let s = crate::collect::francetravail::run(ctx, creds, job.param_bool("full")).await?;
             Ok(BodyResult::Done(s))
         }
+        JobKind::Opendata => {
+            let source = job
+                .param_str("source")
+                .unwrap_or_default()
+                .parse()
+                .map_err(anyhow::Error::msg)?;
+            let url = job.param_str("url").unwrap_or_default().to_string();
+            Ok(BodyResult::Done(
+                crate::collect::opendata::run(ctx, source, &url).await?,
+            ))
+        }
         JobKind::Indicators => {
             let cancel = ctx.cancel.clone();
             ctx.db

@@ -72,7 +72,23 @@ impl Scheduler {
             let Some(period) = clock::period(&job.schedule, now) else {
                 continue;
             };
-            let last = self.last_success(&job.name).await?;
+            let mut last = self.last_success(&job.name).await?;
+            // a recent load of the job's source (e.g. by `init` or `import`) counts as fresh
+            if let Some(src) = job.source_id() {
+                let src = src.to_string();
+                let loaded: Option<chrono::NaiveDateTime> = self
+                    .runner
+                    .db
+                    .call(move |c| {
+                        Ok(c.query_row(
+                            "SELECT max(last_success_at) FROM sources WHERE source_id = ?",
+                            [src],
+                            |r| r.get(0),
+                        )?)
+                    })
+                    .await?;
+                last = last.max(loaded.map(|t| t.and_utc()));
+            }
             if last.is_none_or(|t| now - t > period) {
                 due.push(job.clone());
             }

@@ -248,3 +248,91 @@ fn the_import_command_reports_clearly() {
     let out = run(&["import", "bmo", "absent.csv"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("fichier introuvable"));
 }
+
+mod scheduled {
+    use std::sync::Arc;
+
+    use observatoire::config::Config;
+    use observatoire::schedule::jobs::load_dir;
+    use observatoire::schedule::runner::{Runner, Status, Trigger};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use crate::helpers::{count, test_db};
+
+    const URSSAF: &str = "Année;Trimestre;Code zone d'emploi;Zone d'emploi;Effectifs salariés brut;Effectifs salariés CVS;Masse salariale CVS\n\
+        2026;2;2815;Rouen;207000;206500;1500000000\n";
+
+    async fn run_job(
+        url: &str,
+        db: &crate::helpers::TestDb,
+    ) -> observatoire::schedule::runner::Outcome {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("urssaf.toml"),
+            format!("name = \"urssaf-ze\"\nkind = \"opendata\"\nschedule = \"0 0 4 10 * *\"\nretry_delay = \"0.05s\"\n[params]\nsource = \"urssaf-ze\"\nurl = \"{url}\"\n"),
+        )
+        .unwrap();
+        let (jobs, errors) = load_dir(dir.path());
+        assert!(errors.is_empty(), "{errors:?}");
+        Runner::new(db.db.clone(), Arc::new(Config::default()))
+            .run(&jobs[0], Trigger::Manual, None)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_open_data_job_downloads_and_imports() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/exports/csv"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_string(URSSAF)
+                    .insert_header("content-type", "text/csv"),
+            )
+            .mount(&server)
+            .await;
+        let db = test_db();
+        let out = run_job(&format!("{}/exports/csv?delimiter=%3B", server.uri()), &db).await;
+        assert_eq!(out.status, Status::Success, "{:?}", out.error);
+        assert_eq!(count(&db.db, "SELECT effectifs_cvs FROM ind_emploi_salarie WHERE code = '2815' AND trimestre = '2026-T2'"), 206_500);
+        assert_eq!(
+            count(
+                &db.db,
+                "SELECT count(*) FROM job_runs WHERE job = 'urssaf-ze' AND status = 'success'"
+            ),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_download_or_a_bad_file_changes_nothing() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/down"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/bad"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(
+                "Année;Trimestre;Code zone d'emploi;Effectifs salariés CVS\n2026;2;2815;beaucoup\n",
+            ))
+            .mount(&server)
+            .await;
+        let db = test_db();
+        let before = count(&db.db, "SELECT count(*) FROM raw_urssaf_ze");
+        let out = run_job(&format!("{}/down", server.uri()), &db).await;
+        assert_eq!(out.status, Status::Failed);
+        assert!(out.error.unwrap().contains("404"));
+        let out = run_job(&format!("{}/bad", server.uri()), &db).await;
+        assert_eq!(out.status, Status::Failed);
+        assert!(
+            out.error.as_deref().unwrap().contains("beaucoup"),
+            "{:?}",
+            out.error
+        );
+        assert_eq!(count(&db.db, "SELECT count(*) FROM raw_urssaf_ze"), before);
+    }
+}
