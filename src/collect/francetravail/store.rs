@@ -71,43 +71,41 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         app.flush()?;
         comp.flush()?;
     }
-    let updated: i64 = tx.query_row(
-        "SELECT count(*) FROM ft_staging s JOIN raw_ft_offre o USING (id)",
-        [],
-        |r| r.get(0),
-    )?;
     let read = b.rows.len() as i64;
+    // Existing offers: update in place (first_seen kept); new ones: plain insert. Two set-based
+    // statements are much faster in DuckDB than one INSERT … ON CONFLICT.
+    let updated = tx.execute(
+        "UPDATE raw_ft_offre o SET
+            source_id = ?3, intitule = s.intitule, date_creation = s.date_creation,
+            date_actualisation = s.date_actualisation, lieu_libelle = s.lieu_libelle,
+            commune_brute = s.commune_brute, code_postal = s.code_postal, latitude = s.latitude,
+            longitude = s.longitude, commune = a.commune, rome = s.rome,
+            appellation_libelle = s.appellation_libelle, entreprise_nom = s.entreprise_nom,
+            type_contrat = s.type_contrat, nature_contrat = s.nature_contrat,
+            experience_exige = s.experience_exige, qualification_code = s.qualification_code, naf = s.naf,
+            secteur_division = s.secteur_division, nombre_postes = s.nombre_postes,
+            alternance = s.alternance, accessible_th = s.accessible_th,
+            offres_manque_candidats = s.offres_manque_candidats, salaire_libelle = s.salaire_libelle,
+            origine = s.origine, last_seen = ?1, closed_at = NULL, departement = ?2,
+            salaire_min_mensuel = s.salaire_min_mensuel, salaire_max_mensuel = s.salaire_max_mensuel
+         FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
+         WHERE o.id = s.id",
+        params![b.now, b.departement, SOURCE.id],
+    )? as i64;
     tx.execute(
-        &format!(
-            "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
-                commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
-                type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
-                nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
-                first_seen, last_seen, closed_at, departement, salaire_min_mensuel, salaire_max_mensuel)
-             SELECT s.id, '{src}', s.intitule, s.date_creation, s.date_actualisation, s.lieu_libelle,
-                s.commune_brute, s.code_postal, s.latitude, s.longitude, a.commune, s.rome, s.appellation_libelle,
-                s.entreprise_nom, s.type_contrat, s.nature_contrat, s.experience_exige, s.qualification_code, s.naf,
-                s.secteur_division, s.nombre_postes, s.alternance, s.accessible_th, s.offres_manque_candidats,
-                s.salaire_libelle, s.origine, ?1, ?1, NULL, ?2, s.salaire_min_mensuel, s.salaire_max_mensuel
-             FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
-             ON CONFLICT (id) DO UPDATE SET
-                source_id = excluded.source_id, intitule = excluded.intitule, date_creation = excluded.date_creation,
-                date_actualisation = excluded.date_actualisation, lieu_libelle = excluded.lieu_libelle,
-                commune_brute = excluded.commune_brute, code_postal = excluded.code_postal,
-                latitude = excluded.latitude, longitude = excluded.longitude, commune = excluded.commune,
-                rome = excluded.rome, appellation_libelle = excluded.appellation_libelle,
-                entreprise_nom = excluded.entreprise_nom, type_contrat = excluded.type_contrat,
-                nature_contrat = excluded.nature_contrat, experience_exige = excluded.experience_exige,
-                qualification_code = excluded.qualification_code, naf = excluded.naf,
-                secteur_division = excluded.secteur_division, nombre_postes = excluded.nombre_postes,
-                alternance = excluded.alternance, accessible_th = excluded.accessible_th,
-                offres_manque_candidats = excluded.offres_manque_candidats,
-                salaire_libelle = excluded.salaire_libelle, origine = excluded.origine,
-                last_seen = excluded.last_seen, closed_at = NULL, departement = excluded.departement,
-                salaire_min_mensuel = excluded.salaire_min_mensuel, salaire_max_mensuel = excluded.salaire_max_mensuel",
-            src = SOURCE.id
-        ),
-        params![b.now, b.departement],
+        "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
+            commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
+            type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
+            nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
+            first_seen, last_seen, closed_at, departement, salaire_min_mensuel, salaire_max_mensuel)
+         SELECT s.id, ?3, s.intitule, s.date_creation, s.date_actualisation, s.lieu_libelle,
+            s.commune_brute, s.code_postal, s.latitude, s.longitude, a.commune, s.rome, s.appellation_libelle,
+            s.entreprise_nom, s.type_contrat, s.nature_contrat, s.experience_exige, s.qualification_code, s.naf,
+            s.secteur_division, s.nombre_postes, s.alternance, s.accessible_th, s.offres_manque_candidats,
+            s.salaire_libelle, s.origine, ?1, ?1, NULL, ?2, s.salaire_min_mensuel, s.salaire_max_mensuel
+         FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
+         WHERE s.id NOT IN (SELECT id FROM raw_ft_offre)",
+        params![b.now, b.departement, SOURCE.id],
     )?;
     tx.execute_batch(
         "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_staging);
