@@ -63,7 +63,10 @@ fn main() -> anyhow::Result<()> {
     let s = write(
         &mut conn,
         &Batch {
-            departement: "75",
+            source_id: "ft-offres",
+            collector: "bench",
+            scope: "75",
+            departement: Some("75"),
             rows: &rows,
             full: true,
             now,
@@ -76,7 +79,10 @@ fn main() -> anyhow::Result<()> {
     let s2 = write(
         &mut conn,
         &Batch {
-            departement: "75",
+            source_id: "ft-offres",
+            collector: "bench",
+            scope: "75",
+            departement: Some("75"),
             rows: &rows,
             full: true,
             now,
@@ -102,7 +108,10 @@ fn main() -> anyhow::Result<()> {
             let s = write(
                 &mut conn2,
                 &Batch {
-                    departement: &dep,
+                    source_id: "ft-offres",
+                    collector: "bench",
+                    scope: &dep,
+                    departement: Some(&dep),
                     rows: &rows,
                     full: true,
                     now,

@@ -2,6 +2,7 @@
 //! file given by the user) into its raw table inside the caller's transaction, then records the
 //! source's provenance in `sources`.
 pub mod bmo;
+pub mod boards;
 pub mod chomage;
 pub mod dares;
 pub mod defm;

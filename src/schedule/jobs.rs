@@ -27,6 +27,8 @@ pub enum JobKind {
     Indicators,
     /// Download an open-data file (`params.url`) and import it as `params.source`.
     Opendata,
+    /// Scrape a local job board (`params`: see `collect::boards::BoardConfig`).
+    Scraper,
 }
 
 impl JobKind {
@@ -35,6 +37,7 @@ impl JobKind {
             JobKind::FrancetravailOffres => "collecteur",
             JobKind::Indicators => "indicateurs",
             JobKind::Opendata => "open data",
+            JobKind::Scraper => "site d'offres",
         }
     }
 }
@@ -94,7 +97,7 @@ impl JobDef {
                 .param_str("source")
                 .and_then(|s| s.parse::<crate::collect::import::ImportSource>().ok())
                 .map(|s| s.source_id()),
-            JobKind::Indicators => None,
+            JobKind::Indicators | JobKind::Scraper => None,
         }
     }
 
@@ -175,6 +178,9 @@ fn parse(file: &Path, text: &str) -> Result<JobDef, String> {
                 "champ `params.url` : {url:?} n'est pas une URL http(s)"
             ));
         }
+    }
+    if raw.kind == JobKind::Scraper {
+        crate::collect::boards::BoardConfig::from_params(&raw.params)?;
     }
     let retry_delay = parse_duration(&raw.retry_delay).ok_or_else(|| {
         format!(

@@ -353,6 +353,13 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
                 crate::collect::opendata::run(ctx, source, &url).await?,
             ))
         }
+        JobKind::Scraper => {
+            let cfg = crate::collect::boards::BoardConfig::from_params(&job.params)
+                .map_err(anyhow::Error::msg)?;
+            Ok(BodyResult::Done(
+                crate::collect::boards::run(ctx, &cfg).await?,
+            ))
+        }
         JobKind::Indicators => {
             let cancel = ctx.cancel.clone();
             ctx.db

@@ -19,6 +19,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "collectors",
         sql: include_str!("migrations/0002_collectors.sql"),
     },
+    Migration {
+        version: 3,
+        name: "boards",
+        sql: include_str!("migrations/0003_boards.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

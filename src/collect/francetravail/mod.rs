@@ -126,7 +126,10 @@ pub async fn run(ctx: &JobCtx, creds: Credentials, force_full: bool) -> Result<R
             .db
             .call(move |c| {
                 let batch = store::Batch {
-                    departement: &dep2,
+                    source_id: SOURCE.id,
+                    collector: JOB,
+                    scope: &dep2,
+                    departement: Some(&dep2),
                     rows: &rows,
                     full,
                     now: now.naive_utc(),

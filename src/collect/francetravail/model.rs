@@ -78,6 +78,8 @@ pub struct Salaire {
 #[serde(default)]
 pub struct Origine {
     pub origine: Option<String>,
+    #[serde(rename = "urlOrigine")]
+    pub url_origine: Option<String>,
 }
 
 /// One offer ready to store.
@@ -109,6 +111,8 @@ pub struct OfferRow {
     pub salaire_min_mensuel: Option<f64>,
     pub salaire_max_mensuel: Option<f64>,
     pub origine: Option<String>,
+    /// Public page of the offer.
+    pub url: Option<String>,
     pub competences: Vec<(Option<String>, Option<String>, Option<String>)>,
 }
 
@@ -161,6 +165,10 @@ impl ApiOffer {
             salaire_min_mensuel: range.map(|r| r.0),
             salaire_max_mensuel: range.map(|r| r.1),
             salaire_libelle,
+            url: self
+                .origine_offre
+                .as_ref()
+                .and_then(|o| o.url_origine.clone()),
             origine: self.origine_offre.and_then(|o| o.origine),
             competences: self
                 .competences

@@ -6,7 +6,6 @@ use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
 use super::model::OfferRow;
-use super::SOURCE;
 use crate::schedule::context::{Cancel, RunSummary};
 
 const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
@@ -16,11 +15,18 @@ const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
     nature_contrat VARCHAR, experience_exige VARCHAR, qualification_code VARCHAR, naf VARCHAR,
     secteur_division VARCHAR, nombre_postes INTEGER, alternance BOOLEAN, accessible_th BOOLEAN,
     offres_manque_candidats BOOLEAN, salaire_libelle VARCHAR, salaire_min_mensuel DOUBLE,
-    salaire_max_mensuel DOUBLE, origine VARCHAR);
+    salaire_max_mensuel DOUBLE, origine VARCHAR, url VARCHAR);
   CREATE OR REPLACE TEMP TABLE ft_staging_comp (offre_id VARCHAR, code_ogr VARCHAR, libelle VARCHAR, exigence VARCHAR);";
 
 pub struct Batch<'a> {
-    pub departement: &'a str,
+    /// `sources` id of the offers (`ft-offres`, `site-…`).
+    pub source_id: &'a str,
+    /// `collector_state` key: the collector and its scope (a département, a site).
+    pub collector: &'a str,
+    pub scope: &'a str,
+    /// Département stored with the offers (France Travail: the one queried); a full refresh
+    /// closes the source's offers of this département, or all its offers when `None`.
+    pub departement: Option<&'a str>,
     pub rows: &'a [OfferRow],
     /// The rows are every live offer of the département (a full refresh): close the others.
     pub full: bool,
@@ -62,7 +68,8 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
                 r.salaire_libelle,
                 r.salaire_min_mensuel,
                 r.salaire_max_mensuel,
-                r.origine
+                r.origine,
+                r.url
             ])?;
             for (code, libelle, exigence) in &r.competences {
                 comp.append_row(params![r.id, code, libelle, exigence])?;
@@ -87,25 +94,25 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
             alternance = s.alternance, accessible_th = s.accessible_th,
             offres_manque_candidats = s.offres_manque_candidats, salaire_libelle = s.salaire_libelle,
             origine = s.origine, last_seen = ?1, closed_at = NULL, departement = ?2,
-            salaire_min_mensuel = s.salaire_min_mensuel, salaire_max_mensuel = s.salaire_max_mensuel
+            salaire_min_mensuel = s.salaire_min_mensuel, salaire_max_mensuel = s.salaire_max_mensuel, url = s.url
          FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
          WHERE o.id = s.id",
-        params![b.now, b.departement, SOURCE.id],
+        params![b.now, b.departement, b.source_id],
     )? as i64;
     tx.execute(
         "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
             commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
             type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
             nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
-            first_seen, last_seen, closed_at, departement, salaire_min_mensuel, salaire_max_mensuel)
+            first_seen, last_seen, closed_at, departement, salaire_min_mensuel, salaire_max_mensuel, url)
          SELECT s.id, ?3, s.intitule, s.date_creation, s.date_actualisation, s.lieu_libelle,
             s.commune_brute, s.code_postal, s.latitude, s.longitude, a.commune, s.rome, s.appellation_libelle,
             s.entreprise_nom, s.type_contrat, s.nature_contrat, s.experience_exige, s.qualification_code, s.naf,
             s.secteur_division, s.nombre_postes, s.alternance, s.accessible_th, s.offres_manque_candidats,
-            s.salaire_libelle, s.origine, ?1, ?1, NULL, ?2, s.salaire_min_mensuel, s.salaire_max_mensuel
+            s.salaire_libelle, s.origine, ?1, ?1, NULL, ?2, s.salaire_min_mensuel, s.salaire_max_mensuel, s.url
          FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
          WHERE s.id NOT IN (SELECT id FROM raw_ft_offre)",
-        params![b.now, b.departement, SOURCE.id],
+        params![b.now, b.departement, b.source_id],
     )?;
     tx.execute_batch(
         "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_staging);
@@ -113,22 +120,19 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
     )?;
     let closed = if b.full {
         tx.execute(
-            &format!(
-                "UPDATE raw_ft_offre SET closed_at = ?1
-                 WHERE source_id = '{}' AND departement = ?2 AND closed_at IS NULL
-                   AND id NOT IN (SELECT id FROM ft_staging)",
-                SOURCE.id
-            ),
-            params![b.now, b.departement],
+            "UPDATE raw_ft_offre SET closed_at = ?1
+             WHERE source_id = ?2 AND (?3 IS NULL OR departement = ?3) AND closed_at IS NULL
+               AND id NOT IN (SELECT id FROM ft_staging)",
+            params![b.now, b.source_id, b.departement],
         )? as i64
     } else {
         0
     };
     tx.execute(
-        "INSERT INTO collector_state VALUES ('francetravail-offres', ?1, ?2, CASE WHEN ?3 THEN ?4 END)
+        "INSERT INTO collector_state VALUES (?5, ?1, ?2, CASE WHEN ?3 THEN ?4 END)
          ON CONFLICT (collector, scope) DO UPDATE SET last_success_at = excluded.last_success_at,
              last_full_refresh_at = coalesce(excluded.last_full_refresh_at, collector_state.last_full_refresh_at)",
-        params![b.departement, b.window_end, b.full, b.now],
+        params![b.scope, b.window_end, b.full, b.now, b.collector],
     )?;
     tx.execute_batch("DROP TABLE ft_staging; DROP TABLE ft_staging_comp;")?;
     cancel.check()?;

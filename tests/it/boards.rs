@@ -1,0 +1,237 @@
+//! The job-board scraper on saved HTML pages served on loopback, with a robots.txt that forbids
+//! part of the site.
+use std::sync::Arc;
+
+use observatoire::config::Config;
+use observatoire::schedule::jobs::load_dir;
+use observatoire::schedule::runner::{Runner, Status, Trigger};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{count, test_db, TestDb};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/board/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+async fn board() -> MockServer {
+    let server = MockServer::start().await;
+    let html = |s: String| ResponseTemplate::new(200).set_body_raw(s, "text/html; charset=utf-8");
+    Mock::given(method("GET"))
+        .and(path("/robots.txt"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(fixture("robots.txt")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/offres"))
+        .and(query_param("page", "2"))
+        .respond_with(html(fixture("page2.html")))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/offres"))
+        .respond_with(html(fixture("page1.html")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/offres/privees/page3"))
+        .respond_with(html("<p>privé</p>".into()))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn run(
+    server: &MockServer,
+    db: &TestDb,
+    max_pages: usize,
+) -> observatoire::schedule::runner::Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("site.toml"),
+        format!(
+            r#"name = "site-metropole"
+kind = "scraper"
+schedule = "0 0 7 * * *"
+retry_delay = "0.05s"
+[params]
+site = "metropole"
+name = "Emploi Métropole Rouen Normandie"
+start_urls = ["{uri}/offres"]
+item = "li.offre"
+title = ".offre-titre"
+link = ".offre-titre a"
+employer = ".offre-employeur"
+place = ".offre-lieu"
+date = "time.offre-date"
+date_attr = "datetime"
+next = "a[rel=next]"
+max_pages = {max_pages}
+rate_limit = 50.0
+departement = "76"
+"#,
+            uri = server.uri()
+        ),
+    )
+    .unwrap();
+    let (jobs, errors) = load_dir(dir.path());
+    assert!(errors.is_empty(), "{errors:?}");
+    Runner::new(db.db.clone(), Arc::new(Config::default()))
+        .run(&jobs[0], Trigger::Manual, None)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn scrapes_pages_honours_robots_and_classifies_titles() {
+    let server = board().await;
+    let db = test_db();
+    let out = run(&server, &db, 20).await;
+    assert_eq!(out.status, Status::Success, "{:?}", out.error);
+    let requests = server.received_requests().await.unwrap();
+    let paths: Vec<String> = requests.iter().map(|r| r.url.path().to_string()).collect();
+    assert!(
+        !paths.iter().any(|p| p.starts_with("/offres/privees")),
+        "robots.txt disallowed path fetched: {paths:?}"
+    );
+    assert!(requests.iter().all(|r| r
+        .headers
+        .get("user-agent")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("observatoire-gptec/")));
+    let c = db.db.connect().unwrap();
+    let rome = |id: &str| -> Option<String> {
+        c.query_row(
+            "SELECT rome FROM raw_ft_offre WHERE url LIKE ?",
+            [format!("%{id}%")],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'site-metropole'"
+        ),
+        6
+    );
+    assert_eq!(rome("12871").as_deref(), Some("J1501")); // Aide-soignant H/F – nuit
+    assert_eq!(rome("12872").as_deref(), Some("N4101")); // Chauffeur poids lourd (F/H) CDI
+    assert_eq!(rome("12873").as_deref(), Some("D1102")); // Boulanger / Boulangère
+    assert_eq!(rome("12880").as_deref(), Some("N1101")); // Cariste CACES 3
+    assert_eq!(rome("12881").as_deref(), Some("G1803")); // Serveur en restauration
+    assert_eq!(rome("12874"), None); // "Perle rare…": no métier
+    let note: String = c
+        .query_row(
+            "SELECT error FROM job_runs WHERE job = 'site-metropole'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        note.contains("2 pages")
+            && note.contains("1 interdite")
+            && note.contains("ROME reconnu pour 5 (83 %)"),
+        "{note}"
+    );
+    // located in communes, phone number removed, source recorded
+    assert_eq!(count(&db.db, "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'site-metropole' AND commune = '76540'"), 3);
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM raw_ft_offre WHERE entreprise_nom LIKE '%02 35%'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM raw_ft_offre WHERE entreprise_nom = 'Transports Lemoine – tél.'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM sources WHERE source_id = 'site-metropole'"
+        ),
+        1
+    );
+    // a rerun does not duplicate
+    run(&server, &db, 20).await;
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'site-metropole'"
+        ),
+        6
+    );
+}
+
+#[tokio::test]
+async fn the_page_budget_stops_the_run_and_closes_nothing() {
+    let server = board().await;
+    let db = test_db();
+    run(&server, &db, 20).await;
+    let out = run(&server, &db, 1).await;
+    assert_eq!(out.status, Status::Success);
+    let pages = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/offres")
+        .count();
+    assert_eq!(pages, 3, "2 pages on the first run, 1 on the budgeted one");
+    assert_eq!(count(&db.db, "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'site-metropole' AND closed_at IS NULL"), 6);
+}
+
+#[test]
+fn invalid_scraper_settings_are_reported_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "name = \"s\"\nkind = \"scraper\"\nschedule = \"0 0 7 * * *\"\n[params]\nsite = \"x\"\nname = \"X\"\nstart_urls = [\"https://x.example/\"]\nitem = \"li..offre\"\ntitle = \"h2\"\nlink = \"a\"\n",
+    )
+    .unwrap();
+    let (jobs, errors) = load_dir(dir.path());
+    assert!(jobs.is_empty());
+    assert!(errors[0].message.contains("params.item"), "{errors:?}");
+}
+
+/// The classifier on the 6,150 real France Travail titles, whose ROME code France Travail set.
+#[test]
+fn classifier_recognises_real_titles() {
+    let t = test_db();
+    let c = t.db.connect().unwrap();
+    let classifier = observatoire::collect::boards::classify::Classifier::load(&c).unwrap();
+    let rows: Vec<(String, String)> = c
+        .prepare("SELECT intitule, rome FROM raw_ft_offre WHERE intitule IS NOT NULL AND rome IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let (mut matched, mut agree) = (0, 0);
+    for (title, rome) in &rows {
+        if let Some(r) = classifier.classify(title) {
+            matched += 1;
+            agree += (r == rome) as usize;
+        }
+    }
+    let (rate, precision) = (
+        matched as f64 / rows.len() as f64,
+        agree as f64 / matched as f64,
+    );
+    println!("titles {}, recognised {matched} ({:.1} %), same ROME as France Travail {agree} ({:.1} % of recognised)", rows.len(), rate * 100.0, precision * 100.0);
+    assert!(rate > 0.55, "match rate {rate}"); // measured 59.9 %
+    assert!(precision > 0.75, "agreement {precision}"); // measured 82.2 %
+}
