@@ -136,6 +136,15 @@ impl BoardConfig {
     }
 }
 
+/// An offer read from a list page: link, title, employer, place, date.
+type Scraped = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
+);
+
 fn text(el: ElementRef) -> String {
     el.text()
         .collect::<Vec<_>>()
@@ -223,13 +232,7 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
         .collect();
     let mut seen_pages: HashSet<Url> = HashSet::new();
     let (mut pages, mut blocked) = (0usize, 0usize);
-    let mut items: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<NaiveDateTime>,
-    )> = Vec::new();
+    let mut items: Vec<Scraped> = Vec::new();
     let mut budget_hit = false;
     while let Some(url) = queue.pop_front() {
         ctx.cancel.check()?;

@@ -24,7 +24,8 @@ impl Robots {
 
     pub fn parse(text: &str) -> Robots {
         // groups: (agents, rules)
-        let mut groups: Vec<(Vec<String>, Vec<(bool, String)>)> = Vec::new();
+        type Group = (Vec<String>, Vec<(bool, String)>);
+        let mut groups: Vec<Group> = Vec::new();
         let mut in_agents = false;
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
