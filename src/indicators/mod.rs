@@ -3,6 +3,7 @@
 //! transaction, so a page never sees half an update.
 pub mod bmo;
 pub mod chomage;
+pub mod doublons;
 pub mod emploi;
 pub mod offres;
 

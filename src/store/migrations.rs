@@ -24,6 +24,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "boards",
         sql: include_str!("migrations/0003_boards.sql"),
     },
+    Migration {
+        version: 4,
+        name: "clusters",
+        sql: include_str!("migrations/0004_clusters.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

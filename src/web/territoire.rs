@@ -76,6 +76,8 @@ struct OffreMetier {
 struct Offres {
     total: i64,
     sans_commune: i64,
+    /// `sources` ids of the offers counted.
+    sources: Vec<String>,
     debut: String,
     fin: String,
     metiers: Vec<OffreMetier>,
@@ -318,13 +320,16 @@ fn bmo(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<BmoParts> {
 fn offres(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Offres>> {
     let total = conn
         .prepare(
-            "SELECT offres, offres_sans_commune, strftime(periode_debut, '%d/%m/%Y'), strftime(periode_fin, '%d/%m/%Y')
+            "SELECT offres, offres_sans_commune, strftime(periode_debut, '%d/%m/%Y'), strftime(periode_fin, '%d/%m/%Y'),
+                    source_id
              FROM ind_offres_total WHERE kind = ? AND code = ?",
         )?
-        .query_map([kind, code], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?
+        .query_map([kind, code], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        })?
         .next()
         .transpose()?;
-    let Some((total, sans_commune, debut, fin)) = total else {
+    let Some((total, sans_commune, debut, fin, sources)) = total else {
         return Ok(None);
     };
     let all: Vec<OffreMetier> = conn
@@ -347,6 +352,7 @@ fn offres(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Of
     Ok(Some(Offres {
         total,
         sans_commune,
+        sources: sources.split(',').map(str::to_string).collect(),
         debut,
         fin,
         metiers_publies: metiers.len() as i64,

@@ -235,3 +235,65 @@ fn classifier_recognises_real_titles() {
     assert!(rate > 0.55, "match rate {rate}"); // measured 59.9 %
     assert!(precision > 0.75, "agreement {precision}"); // measured 82.2 %
 }
+
+/// The same job on France Travail and on a local board counts once; both rows are kept.
+#[tokio::test]
+async fn the_same_job_on_two_sources_counts_once() {
+    let server = board().await;
+    let db = test_db();
+    // a France Travail offer for the Rouen bakery job of the board (same title, employer, commune)
+    db.db
+        .connect()
+        .unwrap()
+        .execute(
+            "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, commune, rome, entreprise_nom, nombre_postes, first_seen, last_seen)
+             VALUES ('FT999', 'ft-offres', 'BOULANGER / BOULANGÈRE (H/F)', TIMESTAMP '2026-11-10 09:00:00', '76540', 'D1102',
+                     'Boulangerie du Vieux-Marché', 1, now()::TIMESTAMP, now()::TIMESTAMP)",
+            [],
+        )
+        .unwrap();
+    run(&server, &db, 20).await;
+    let c = db.db.connect().unwrap();
+    let (cluster, size): (String, i64) = c
+        .query_row(
+            "SELECT cluster_id, cluster_size FROM ind_offre_cluster WHERE offre_id LIKE '%12873%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (cluster.as_str(), size),
+        ("FT999", 2),
+        "France Travail gives the cluster its id"
+    );
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM raw_ft_offre WHERE id = 'FT999' OR url LIKE '%12873%'"
+        ),
+        2,
+        "both kept"
+    );
+    // every duplicate (an offer of a cluster that is not its representative) is left out of the counts
+    let in_zone =
+        "closed_at IS NULL AND commune IN (SELECT code FROM ref_commune WHERE ze2020 = '2815')";
+    let located = count(
+        &db.db,
+        &format!("SELECT count(*) FROM raw_ft_offre WHERE {in_zone}"),
+    );
+    let duplicates = count(&db.db, &format!(
+        "SELECT count(*) FROM raw_ft_offre o JOIN ind_offre_cluster c ON c.offre_id = o.id WHERE c.cluster_id <> o.id AND {in_zone}"
+    ));
+    assert!(duplicates >= 1);
+    let shown = count(
+        &db.db,
+        "SELECT offres FROM ind_offres_total WHERE kind = 'ze' AND code = '2815'",
+    );
+    assert_eq!(shown, located - duplicates);
+    let bakers = count(&db.db, "SELECT offres FROM ind_offres_metier WHERE kind = 'ze' AND code = '2815' AND rome = 'D1102'");
+    let raw = count(
+        &db.db,
+        &format!("SELECT count(*) FROM raw_ft_offre WHERE rome = 'D1102' AND {in_zone}"),
+    );
+    assert_eq!(bakers, raw - 1);
+}

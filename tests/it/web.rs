@@ -95,7 +95,9 @@ async fn zone_page_shows_bmo_and_offers_of_its_territory() {
     // Offers: counted by the commune of the workplace, through aliases
     let offers: i64 = conn
         .query_row(
-            "SELECT count(*) FROM raw_ft_offre o JOIN ref_commune c ON c.code = o.commune WHERE c.ze2020 = '2815'",
+            "SELECT count(*) FROM raw_ft_offre o JOIN ref_commune c ON c.code = o.commune
+             LEFT JOIN ind_offre_cluster k ON k.offre_id = o.id
+             WHERE c.ze2020 = '2815' AND (k.cluster_id IS NULL OR k.cluster_id = o.id)",
             [],
             |r| r.get(0),
         )
