@@ -45,7 +45,10 @@ pub struct JobRun {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub status: String,
+    pub rows_read: i64,
     pub rows_added: i64,
+    pub rows_updated: i64,
+    pub rows_closed: i64,
     pub error: Option<String>,
 }
 
@@ -73,8 +76,9 @@ pub fn collect(conn: &Connection, database: &str) -> Result<Status> {
     let job_runs = if schema_version > 0 {
         conn.prepare(
             "SELECT job, trigger, strftime(started_at, '%Y-%m-%dT%H:%M:%S'), strftime(finished_at, '%Y-%m-%dT%H:%M:%S'),
-                    status, coalesce(rows_added, 0), error
-             FROM job_runs ORDER BY started_at DESC LIMIT 20",
+                    status, coalesce(rows_read, 0), coalesce(rows_added, 0), coalesce(rows_updated, 0),
+                    coalesce(rows_closed, 0), error
+             FROM job_runs ORDER BY run_id DESC LIMIT 20",
         )?
         .query_map([], |r| {
             Ok(JobRun {
@@ -83,8 +87,11 @@ pub fn collect(conn: &Connection, database: &str) -> Result<Status> {
                 started_at: r.get(2)?,
                 finished_at: r.get(3)?,
                 status: r.get(4)?,
-                rows_added: r.get(5)?,
-                error: r.get(6)?,
+                rows_read: r.get(5)?,
+                rows_added: r.get(6)?,
+                rows_updated: r.get(7)?,
+                rows_closed: r.get(8)?,
+                error: r.get(9)?,
             })
         })?
         .collect::<Result<_, _>>()?
@@ -158,11 +165,15 @@ pub fn print_text(s: &Status) {
     }
     for j in &s.job_runs {
         println!(
-            "  {} {} [{}] {} {}",
+            "  {} {} [{}] {} — {} lues, {} ajoutées, {} mises à jour, {} fermées {}",
             j.started_at,
             j.job,
             j.trigger,
             j.status,
+            j.rows_read,
+            j.rows_added,
+            j.rows_updated,
+            j.rows_closed,
             j.error.as_deref().unwrap_or("")
         );
     }

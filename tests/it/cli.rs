@@ -120,3 +120,53 @@ fn init_then_status_through_the_binary() {
     let out = run(&["init"], dir.path());
     assert!(String::from_utf8_lossy(&out.stdout).contains("déjà présentes"));
 }
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let (dir, db) = crate::helpers::test_db_file();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[scheduler]\nenabled = false\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_observatoire"))
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 60, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // the database lock is released and the file is consistent
+    let db = observatoire::store::Db::open(&db).unwrap();
+    assert_eq!(
+        crate::helpers::count(&db, "SELECT count(*) FROM ref_commune"),
+        34_945
+    );
+}

@@ -231,3 +231,29 @@ async fn methodology_lists_every_loaded_source() {
         assert!(html.contains(&format!("id=\"{anchor}\"")), "{anchor}");
     }
 }
+
+#[tokio::test]
+async fn stale_sources_degrade_health_and_are_flagged_on_pages() {
+    let app = TestApp::spawn().await;
+    // the unemployment source was last refreshed 200 days ago (expected: every 92 days)
+    app.db
+        .db
+        .connect()
+        .unwrap()
+        .execute(
+            "UPDATE sources SET last_success_at = now()::TIMESTAMP - INTERVAL 200 DAY WHERE source_id = 'insee-chomage-ze'",
+            [],
+        )
+        .unwrap();
+    let body: serde_json::Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(
+        body["stale_sources"],
+        serde_json::json!(["insee-chomage-ze"])
+    );
+    let html = app.get("/territoires/ze/2815").await.text().await.unwrap();
+    assert!(
+        html.contains("données anciennes : dernière mise à jour il y a 200 jours"),
+        "stale warning missing"
+    );
+}
