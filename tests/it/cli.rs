@@ -134,7 +134,7 @@ fn serve_stops_cleanly_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_observatoire"))
+    let child = Command::new(env!("CARGO_BIN_EXE_observatoire"))
         .args([
             "--db",
             db.to_str().unwrap(),
