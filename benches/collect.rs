@@ -50,12 +50,18 @@ fn main() -> anyhow::Result<()> {
     eprintln!("init: {:.1} s (not counted)", t.elapsed().as_secs_f64());
 
     let t0 = Instant::now();
-    let mut rows = Vec::with_capacity(n);
+    let mut api = Vec::with_capacity(n);
     for b in &bodies {
         let page: SearchPage = serde_json::from_slice(b)?;
-        rows.extend(page.resultats.into_iter().map(ApiOffer::normalise));
+        api.extend(page.resultats);
     }
+    let parse_only = t0.elapsed().as_secs_f64();
+    let rows: Vec<_> = api.into_iter().map(ApiOffer::normalise).collect();
     let parse = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "  of which JSON {parse_only:.2} s, normalise {:.2} s",
+        parse - parse_only
+    );
 
     let now = chrono::Utc::now().naive_utc();
     let t1 = Instant::now();
@@ -93,49 +99,6 @@ fn main() -> anyhow::Result<()> {
     let upsert_again = t2.elapsed().as_secs_f64();
     assert_eq!((s.rows_added, s2.rows_updated), (n as i64, n as i64));
 
-    // Parsing the next batch while the previous one is written (two threads), fresh database.
-    let dir2 = tempfile::tempdir()?;
-    let db2 = Db::open(&dir2.path().join("bench2.duckdb"))?;
-    observatoire::init::run(&mut db2.connect()?)?;
-    let batches: Vec<&[Vec<u8>]> = bodies.chunks(200).collect();
-    let t3 = Instant::now();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<_>>(1);
-    let mut conn2 = db2.connect()?;
-    let writer = std::thread::spawn(move || -> anyhow::Result<i64> {
-        let mut added = 0;
-        for (k, rows) in rx.into_iter().enumerate() {
-            let dep = format!("{k:02}");
-            let s = write(
-                &mut conn2,
-                &Batch {
-                    source_id: "ft-offres",
-                    collector: "bench",
-                    scope: &dep,
-                    departement: Some(&dep),
-                    rows: &rows,
-                    full: true,
-                    now,
-                    window_end: now,
-                },
-                &Cancel::default(),
-            )?;
-            added += s.rows_added;
-        }
-        Ok(added)
-    });
-    for batch in batches {
-        let mut rows = Vec::new();
-        for b in batch {
-            let page: SearchPage = serde_json::from_slice(b)?;
-            rows.extend(page.resultats.into_iter().map(ApiOffer::normalise));
-        }
-        tx.send(rows)?;
-    }
-    drop(tx);
-    let added = writer.join().expect("writer thread")?;
-    let pipelined = t3.elapsed().as_secs_f64();
-    assert_eq!(added, n as i64);
-
     let total = parse + upsert_new;
     println!("offers                       {n}");
     println!("JSON                         {:.1} MB", bytes as f64 / 1e6);
@@ -152,12 +115,8 @@ fn main() -> anyhow::Result<()> {
         n as f64 / upsert_again
     );
     println!(
-        "parse + normalise + upsert   {:>10.0} offers/s ({total:.2} s, one after the other)",
+        "parse + normalise + upsert   {:>10.0} offers/s ({total:.2} s)",
         n as f64 / total
-    );
-    println!(
-        "  parse ∥ write, 2 threads   {:>10.0} offers/s ({pipelined:.2} s, batches of 30,000)",
-        n as f64 / pipelined
     );
     Ok(())
 }

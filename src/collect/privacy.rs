@@ -27,25 +27,22 @@ static EMAIL: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(EMAIL_PATTERN).unwrap());
 static PHONE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(PHONE_PATTERN).unwrap());
-static SPACES: std::sync::LazyLock<regex::Regex> =
-    std::sync::LazyLock::new(|| regex::Regex::new(r"\s+").unwrap());
 
 /// `text` with e-mails and phone numbers removed and white space tidied; `None` when nothing is
 /// left. Same behaviour as [`sql_scrub`].
 pub fn scrub(text: &str) -> Option<String> {
-    let has_contact = EMAIL.is_match(text) || PHONE.is_match(text);
-    let cleaned = if has_contact {
-        let t = EMAIL.replace_all(text, "");
-        PHONE.replace_all(&t, "").into_owned()
-    } else {
-        text.to_string()
-    };
-    let cleaned = if cleaned.contains(char::is_whitespace) {
-        SPACES.replace_all(cleaned.trim(), " ").into_owned()
-    } else {
-        cleaned
-    };
-    (!cleaned.is_empty()).then_some(cleaned)
+    // Cheap prechecks: an e-mail needs '@', a phone number at least 9 digits.
+    let maybe_email = text.contains('@');
+    let maybe_phone = text.bytes().filter(u8::is_ascii_digit).count() >= 9;
+    let mut cleaned = std::borrow::Cow::Borrowed(text);
+    if maybe_email && EMAIL.is_match(&cleaned) {
+        cleaned = std::borrow::Cow::Owned(EMAIL.replace_all(&cleaned, "").into_owned());
+    }
+    if maybe_phone && PHONE.is_match(&cleaned) {
+        cleaned = std::borrow::Cow::Owned(PHONE.replace_all(&cleaned, "").into_owned());
+    }
+    let tidy = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!tidy.is_empty()).then_some(tidy)
 }
 
 #[cfg(test)]

@@ -82,6 +82,9 @@ pub struct Origine {
     pub url_origine: Option<String>,
 }
 
+/// A skill of an offer: ROME code (None for free text), label, requirement (E exigé / S souhaité).
+pub type Skill = (Option<String>, Option<String>, Option<String>);
+
 /// One offer ready to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfferRow {
@@ -113,7 +116,7 @@ pub struct OfferRow {
     pub origine: Option<String>,
     /// Public page of the offer.
     pub url: Option<String>,
-    pub competences: Vec<(Option<String>, Option<String>, Option<String>)>,
+    pub competences: Vec<Skill>,
 }
 
 /// API timestamps: `2025-11-13T22:47:20.057Z` (UTC).

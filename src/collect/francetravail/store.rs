@@ -39,43 +39,12 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
     let tx = conn.transaction()?;
     tx.execute_batch(STAGING)?;
     {
+        // Columnar staging (one Arrow batch) is several times faster than row-by-row appends.
         let mut app = tx.appender("ft_staging")?;
-        let mut comp = tx.appender("ft_staging_comp")?;
-        for r in b.rows {
-            app.append_row(params![
-                r.id,
-                r.intitule,
-                r.date_creation,
-                r.date_actualisation,
-                r.lieu_libelle,
-                r.commune_brute,
-                r.code_postal,
-                r.latitude,
-                r.longitude,
-                r.rome,
-                r.appellation_libelle,
-                r.entreprise_nom,
-                r.type_contrat,
-                r.nature_contrat,
-                r.experience_exige,
-                r.qualification_code,
-                r.naf,
-                r.secteur_division,
-                r.nombre_postes,
-                r.alternance,
-                r.accessible_th,
-                r.offres_manque_candidats,
-                r.salaire_libelle,
-                r.salaire_min_mensuel,
-                r.salaire_max_mensuel,
-                r.origine,
-                r.url
-            ])?;
-            for (code, libelle, exigence) in &r.competences {
-                comp.append_row(params![r.id, code, libelle, exigence])?;
-            }
-        }
+        app.append_record_batch(staging_batch(b.rows)?)?;
         app.flush()?;
+        let mut comp = tx.appender("ft_staging_comp")?;
+        comp.append_record_batch(competences_batch(b.rows)?)?;
         comp.flush()?;
     }
     let read = b.rows.len() as i64;
@@ -144,4 +113,142 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         rows_closed: closed,
         note: None,
     })
+}
+
+/// The rows as one Arrow record batch, columns in `ft_staging` order.
+fn staging_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    use std::sync::Arc;
+
+    use duckdb::arrow::array::{
+        ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
+    };
+    use duckdb::arrow::record_batch::RecordBatch;
+
+    fn text<'a>(rows: &'a [OfferRow], f: impl Fn(&'a OfferRow) -> Option<&'a str>) -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    }
+    fn float(rows: &[OfferRow], f: impl Fn(&OfferRow) -> Option<f64>) -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<Float64Array>())
+    }
+    fn flag(rows: &[OfferRow], f: impl Fn(&OfferRow) -> Option<bool>) -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<BooleanArray>())
+    }
+    fn ts(rows: &[OfferRow], f: impl Fn(&OfferRow) -> Option<NaiveDateTime>) -> ArrayRef {
+        Arc::new(
+            rows.iter()
+                .map(|r| f(r).map(|t| t.and_utc().timestamp_micros()))
+                .collect::<TimestampMicrosecondArray>(),
+        )
+    }
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", text(rows, |r| Some(r.id.as_str()))),
+        ("intitule", text(rows, |r| r.intitule.as_deref())),
+        ("date_creation", ts(rows, |r| r.date_creation)),
+        ("date_actualisation", ts(rows, |r| r.date_actualisation)),
+        ("lieu_libelle", text(rows, |r| r.lieu_libelle.as_deref())),
+        ("commune_brute", text(rows, |r| r.commune_brute.as_deref())),
+        ("code_postal", text(rows, |r| r.code_postal.as_deref())),
+        ("latitude", float(rows, |r| r.latitude)),
+        ("longitude", float(rows, |r| r.longitude)),
+        ("rome", text(rows, |r| r.rome.as_deref())),
+        (
+            "appellation_libelle",
+            text(rows, |r| r.appellation_libelle.as_deref()),
+        ),
+        (
+            "entreprise_nom",
+            text(rows, |r| r.entreprise_nom.as_deref()),
+        ),
+        ("type_contrat", text(rows, |r| r.type_contrat.as_deref())),
+        (
+            "nature_contrat",
+            text(rows, |r| r.nature_contrat.as_deref()),
+        ),
+        (
+            "experience_exige",
+            text(rows, |r| r.experience_exige.as_deref()),
+        ),
+        (
+            "qualification_code",
+            text(rows, |r| r.qualification_code.as_deref()),
+        ),
+        ("naf", text(rows, |r| r.naf.as_deref())),
+        (
+            "secteur_division",
+            text(rows, |r| r.secteur_division.as_deref()),
+        ),
+        (
+            "nombre_postes",
+            Arc::new(
+                rows.iter()
+                    .map(|r| Some(r.nombre_postes))
+                    .collect::<Int32Array>(),
+            ),
+        ),
+        ("alternance", flag(rows, |r| r.alternance)),
+        ("accessible_th", flag(rows, |r| r.accessible_th)),
+        (
+            "offres_manque_candidats",
+            flag(rows, |r| r.offres_manque_candidats),
+        ),
+        (
+            "salaire_libelle",
+            text(rows, |r| r.salaire_libelle.as_deref()),
+        ),
+        (
+            "salaire_min_mensuel",
+            float(rows, |r| r.salaire_min_mensuel),
+        ),
+        (
+            "salaire_max_mensuel",
+            float(rows, |r| r.salaire_max_mensuel),
+        ),
+        ("origine", text(rows, |r| r.origine.as_deref())),
+        ("url", text(rows, |r| r.url.as_deref())),
+    ];
+    Ok(RecordBatch::try_from_iter(columns)?)
+}
+
+/// (offre_id, code_ogr, libelle, exigence) of every offer, as one Arrow record batch.
+fn competences_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    use std::sync::Arc;
+
+    use duckdb::arrow::array::{ArrayRef, StringArray};
+    use duckdb::arrow::record_batch::RecordBatch;
+
+    let all: Vec<(&str, &super::model::Skill)> = rows
+        .iter()
+        .flat_map(|r| r.competences.iter().map(move |c| (r.id.as_str(), c)))
+        .collect();
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        (
+            "offre_id",
+            Arc::new(all.iter().map(|c| Some(c.0)).collect::<StringArray>()),
+        ),
+        (
+            "code_ogr",
+            Arc::new(
+                all.iter()
+                    .map(|c| c.1 .0.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "libelle",
+            Arc::new(
+                all.iter()
+                    .map(|c| c.1 .1.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        ),
+        (
+            "exigence",
+            Arc::new(
+                all.iter()
+                    .map(|c| c.1 .2.as_deref())
+                    .collect::<StringArray>(),
+            ),
+        ),
+    ];
+    Ok(RecordBatch::try_from_iter(columns)?)
 }
