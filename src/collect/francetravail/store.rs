@@ -3,6 +3,8 @@
 //! One transaction per département: a failure leaves the database as it was for that département.
 use anyhow::Result;
 use chrono::NaiveDateTime;
+use std::collections::{HashMap, HashSet};
+
 use duckdb::{params, Connection};
 
 use super::model::OfferRow;
@@ -16,7 +18,8 @@ const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
     secteur_division VARCHAR, nombre_postes INTEGER, alternance BOOLEAN, accessible_th BOOLEAN,
     offres_manque_candidats BOOLEAN, salaire_libelle VARCHAR, salaire_min_mensuel DOUBLE,
     salaire_max_mensuel DOUBLE, origine VARCHAR, url VARCHAR);
-  CREATE OR REPLACE TEMP TABLE ft_staging_comp (offre_id VARCHAR, code_ogr VARCHAR, libelle VARCHAR, exigence VARCHAR);";
+  CREATE OR REPLACE TEMP TABLE ft_staging_comp (offre_id VARCHAR, code_ogr VARCHAR, libelle VARCHAR, exigence VARCHAR);
+  CREATE OR REPLACE TEMP TABLE ft_ids (id VARCHAR);";
 
 pub struct Batch<'a> {
     /// `sources` id of the offers (`ft-offres`, `site-…`).
@@ -38,18 +41,40 @@ pub struct Batch<'a> {
 pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSummary> {
     let tx = conn.transaction()?;
     tx.execute_batch(STAGING)?;
+    // Which offers are already stored.
     {
-        // Columnar staging (one Arrow batch) is several times faster than row-by-row appends.
-        let mut app = tx.appender("ft_staging")?;
-        app.append_record_batch(staging_batch(b.rows)?)?;
+        let mut ids = tx.appender("ft_ids")?;
+        ids.append_record_batch(id_batch(b.rows)?)?;
+        ids.flush()?;
+    }
+    let existing: HashSet<String> = tx
+        .prepare("SELECT i.id FROM ft_ids i SEMI JOIN raw_ft_offre o ON o.id = i.id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let (old, new): (Vec<&OfferRow>, Vec<&OfferRow>) =
+        b.rows.iter().partition(|r| existing.contains(&r.id));
+    // New offers go straight into the table (columnar append); existing ones are updated in place
+    // from a staging table, keeping their first_seen.
+    if !new.is_empty() {
+        let alias: HashMap<String, String> = tx
+            .prepare("SELECT code, commune FROM ref_commune_alias")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut app = tx.appender("raw_ft_offre")?;
+        app.append_record_batch(raw_batch(&new, b, &alias)?)?;
         app.flush()?;
+    }
+    if !old.is_empty() {
+        let mut app = tx.appender("ft_staging")?;
+        app.append_record_batch(staging_batch(&old)?)?;
+        app.flush()?;
+    }
+    {
         let mut comp = tx.appender("ft_staging_comp")?;
         comp.append_record_batch(competences_batch(b.rows)?)?;
         comp.flush()?;
     }
     let read = b.rows.len() as i64;
-    // Existing offers: update in place (first_seen kept); new ones: plain insert. Two set-based
-    // statements are much faster in DuckDB than one INSERT … ON CONFLICT.
     let updated = tx.execute(
         "UPDATE raw_ft_offre o SET
             source_id = ?3, intitule = s.intitule, date_creation = s.date_creation,
@@ -68,30 +93,15 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
          WHERE o.id = s.id",
         params![b.now, b.departement, b.source_id],
     )? as i64;
-    tx.execute(
-        "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
-            commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
-            type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
-            nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
-            first_seen, last_seen, closed_at, departement, salaire_min_mensuel, salaire_max_mensuel, url)
-         SELECT s.id, ?3, s.intitule, s.date_creation, s.date_actualisation, s.lieu_libelle,
-            s.commune_brute, s.code_postal, s.latitude, s.longitude, a.commune, s.rome, s.appellation_libelle,
-            s.entreprise_nom, s.type_contrat, s.nature_contrat, s.experience_exige, s.qualification_code, s.naf,
-            s.secteur_division, s.nombre_postes, s.alternance, s.accessible_th, s.offres_manque_candidats,
-            s.salaire_libelle, s.origine, ?1, ?1, NULL, ?2, s.salaire_min_mensuel, s.salaire_max_mensuel, s.url
-         FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
-         WHERE s.id NOT IN (SELECT id FROM raw_ft_offre)",
-        params![b.now, b.departement, b.source_id],
-    )?;
     tx.execute_batch(
-        "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_staging);
+        "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_ids);
          INSERT INTO raw_ft_offre_competence SELECT DISTINCT offre_id, code_ogr, libelle, exigence FROM ft_staging_comp;",
     )?;
     let closed = if b.full {
         tx.execute(
             "UPDATE raw_ft_offre SET closed_at = ?1
              WHERE source_id = ?2 AND (?3 IS NULL OR departement = ?3) AND closed_at IS NULL
-               AND id NOT IN (SELECT id FROM ft_staging)",
+               AND id NOT IN (SELECT id FROM ft_ids)",
             params![b.now, b.source_id, b.departement],
         )? as i64
     } else {
@@ -103,7 +113,7 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
              last_full_refresh_at = coalesce(excluded.last_full_refresh_at, collector_state.last_full_refresh_at)",
         params![b.scope, b.window_end, b.full, b.now, b.collector],
     )?;
-    tx.execute_batch("DROP TABLE ft_staging; DROP TABLE ft_staging_comp;")?;
+    tx.execute_batch("DROP TABLE ft_staging; DROP TABLE ft_staging_comp; DROP TABLE ft_ids;")?;
     cancel.check()?;
     tx.commit()?;
     Ok(RunSummary {
@@ -115,33 +125,50 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
     })
 }
 
-/// The rows as one Arrow record batch, columns in `ft_staging` order.
-fn staging_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+/// Arrow columns built from offers.
+mod arrays {
     use std::sync::Arc;
 
+    use chrono::NaiveDateTime;
     use duckdb::arrow::array::{
         ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
     };
-    use duckdb::arrow::record_batch::RecordBatch;
 
-    fn text<'a>(rows: &'a [OfferRow], f: impl Fn(&'a OfferRow) -> Option<&'a str>) -> ArrayRef {
-        Arc::new(rows.iter().map(f).collect::<StringArray>())
+    use super::OfferRow;
+
+    pub fn text<'a>(
+        rows: &[&'a OfferRow],
+        f: impl Fn(&'a OfferRow) -> Option<&'a str>,
+    ) -> ArrayRef {
+        Arc::new(rows.iter().map(|r| f(r)).collect::<StringArray>())
     }
-    fn float(rows: &[OfferRow], f: impl Fn(&OfferRow) -> Option<f64>) -> ArrayRef {
-        Arc::new(rows.iter().map(f).collect::<Float64Array>())
+    pub fn constant(n: usize, v: Option<&str>) -> ArrayRef {
+        Arc::new(std::iter::repeat_n(v, n).collect::<StringArray>())
     }
-    fn flag(rows: &[OfferRow], f: impl Fn(&OfferRow) -> Option<bool>) -> ArrayRef {
-        Arc::new(rows.iter().map(f).collect::<BooleanArray>())
+    pub fn float(rows: &[&OfferRow], f: impl Fn(&OfferRow) -> Option<f64>) -> ArrayRef {
+        Arc::new(rows.iter().map(|r| f(r)).collect::<Float64Array>())
     }
-    fn ts(rows: &[OfferRow], f: impl Fn(&OfferRow) -> Option<NaiveDateTime>) -> ArrayRef {
+    pub fn flag(rows: &[&OfferRow], f: impl Fn(&OfferRow) -> Option<bool>) -> ArrayRef {
+        Arc::new(rows.iter().map(|r| f(r)).collect::<BooleanArray>())
+    }
+    pub fn int(rows: &[&OfferRow], f: impl Fn(&OfferRow) -> Option<i32>) -> ArrayRef {
+        Arc::new(rows.iter().map(|r| f(r)).collect::<Int32Array>())
+    }
+    pub fn ts(rows: &[&OfferRow], f: impl Fn(&OfferRow) -> Option<NaiveDateTime>) -> ArrayRef {
         Arc::new(
             rows.iter()
                 .map(|r| f(r).map(|t| t.and_utc().timestamp_micros()))
                 .collect::<TimestampMicrosecondArray>(),
         )
     }
-    let columns: Vec<(&str, ArrayRef)> = vec![
-        ("id", text(rows, |r| Some(r.id.as_str()))),
+}
+
+type Columns = Vec<(&'static str, duckdb::arrow::array::ArrayRef)>;
+
+/// The offer fields shared by the staging table and the offers table, in table order.
+fn head(rows: &[&OfferRow]) -> Columns {
+    use arrays::*;
+    vec![
         ("intitule", text(rows, |r| r.intitule.as_deref())),
         ("date_creation", ts(rows, |r| r.date_creation)),
         ("date_actualisation", ts(rows, |r| r.date_actualisation)),
@@ -150,6 +177,12 @@ fn staging_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::Recor
         ("code_postal", text(rows, |r| r.code_postal.as_deref())),
         ("latitude", float(rows, |r| r.latitude)),
         ("longitude", float(rows, |r| r.longitude)),
+    ]
+}
+
+fn middle(rows: &[&OfferRow]) -> Columns {
+    use arrays::*;
+    vec![
         ("rome", text(rows, |r| r.rome.as_deref())),
         (
             "appellation_libelle",
@@ -177,14 +210,7 @@ fn staging_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::Recor
             "secteur_division",
             text(rows, |r| r.secteur_division.as_deref()),
         ),
-        (
-            "nombre_postes",
-            Arc::new(
-                rows.iter()
-                    .map(|r| Some(r.nombre_postes))
-                    .collect::<Int32Array>(),
-            ),
-        ),
+        ("nombre_postes", int(rows, |r| Some(r.nombre_postes))),
         ("alternance", flag(rows, |r| r.alternance)),
         ("accessible_th", flag(rows, |r| r.accessible_th)),
         (
@@ -195,18 +221,83 @@ fn staging_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::Recor
             "salaire_libelle",
             text(rows, |r| r.salaire_libelle.as_deref()),
         ),
-        (
-            "salaire_min_mensuel",
-            float(rows, |r| r.salaire_min_mensuel),
-        ),
-        (
-            "salaire_max_mensuel",
-            float(rows, |r| r.salaire_max_mensuel),
-        ),
-        ("origine", text(rows, |r| r.origine.as_deref())),
-        ("url", text(rows, |r| r.url.as_deref())),
+    ]
+}
+
+fn batch(columns: Columns) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    Ok(duckdb::arrow::record_batch::RecordBatch::try_from_iter(
+        columns,
+    )?)
+}
+
+fn id_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    let refs: Vec<&OfferRow> = rows.iter().collect();
+    batch(vec![("id", arrays::text(&refs, |r| Some(r.id.as_str())))])
+}
+
+/// New offers in the column order of `raw_ft_offre`.
+fn raw_batch(
+    rows: &[&OfferRow],
+    b: &Batch,
+    alias: &HashMap<String, String>,
+) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    use arrays::*;
+    let n = rows.len();
+    let now = b.now.and_utc().timestamp_micros();
+    let now_col = || -> duckdb::arrow::array::ArrayRef {
+        std::sync::Arc::new(
+            std::iter::repeat_n(Some(now), n)
+                .collect::<duckdb::arrow::array::TimestampMicrosecondArray>(),
+        )
+    };
+    let mut c: Columns = vec![
+        ("id", text(rows, |r| Some(r.id.as_str()))),
+        ("source_id", constant(n, Some(b.source_id))),
     ];
-    Ok(RecordBatch::try_from_iter(columns)?)
+    let mut h = head(rows);
+    let commune = text(rows, |r| {
+        r.commune_brute
+            .as_deref()
+            .and_then(|code| alias.get(code))
+            .map(String::as_str)
+    });
+    c.append(&mut h);
+    c.push(("commune", commune));
+    c.append(&mut middle(rows));
+    c.push(("origine", text(rows, |r| r.origine.as_deref())));
+    c.push(("first_seen", now_col()));
+    c.push(("last_seen", now_col()));
+    c.push(("closed_at", ts(rows, |_| None)));
+    c.push(("departement", constant(n, b.departement)));
+    c.push((
+        "salaire_min_mensuel",
+        float(rows, |r| r.salaire_min_mensuel),
+    ));
+    c.push((
+        "salaire_max_mensuel",
+        float(rows, |r| r.salaire_max_mensuel),
+    ));
+    c.push(("url", text(rows, |r| r.url.as_deref())));
+    batch(c)
+}
+
+/// Existing offers in the column order of `ft_staging`.
+fn staging_batch(rows: &[&OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    use arrays::*;
+    let mut c: Columns = vec![("id", text(rows, |r| Some(r.id.as_str())))];
+    c.append(&mut head(rows));
+    c.append(&mut middle(rows));
+    c.push((
+        "salaire_min_mensuel",
+        float(rows, |r| r.salaire_min_mensuel),
+    ));
+    c.push((
+        "salaire_max_mensuel",
+        float(rows, |r| r.salaire_max_mensuel),
+    ));
+    c.push(("origine", text(rows, |r| r.origine.as_deref())));
+    c.push(("url", text(rows, |r| r.url.as_deref())));
+    batch(c)
 }
 
 /// (offre_id, code_ogr, libelle, exigence) of every offer, as one Arrow record batch.
@@ -214,7 +305,6 @@ fn competences_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::R
     use std::sync::Arc;
 
     use duckdb::arrow::array::{ArrayRef, StringArray};
-    use duckdb::arrow::record_batch::RecordBatch;
 
     let all: Vec<(&str, &super::model::Skill)> = rows
         .iter()
@@ -250,5 +340,7 @@ fn competences_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::R
             ),
         ),
     ];
-    Ok(RecordBatch::try_from_iter(columns)?)
+    Ok(duckdb::arrow::record_batch::RecordBatch::try_from_iter(
+        columns,
+    )?)
 }
