@@ -40,6 +40,7 @@ pub struct SourceStatus {
 
 #[derive(Debug, Serialize)]
 pub struct JobRun {
+    pub run_id: i64,
     pub job: String,
     pub trigger: String,
     pub started_at: String,
@@ -74,27 +75,7 @@ pub fn collect(conn: &Connection, database: &str) -> Result<Status> {
         vec![]
     };
     let job_runs = if schema_version > 0 {
-        conn.prepare(
-            "SELECT job, trigger, strftime(started_at, '%Y-%m-%dT%H:%M:%S'), strftime(finished_at, '%Y-%m-%dT%H:%M:%S'),
-                    status, coalesce(rows_read, 0), coalesce(rows_added, 0), coalesce(rows_updated, 0),
-                    coalesce(rows_closed, 0), error
-             FROM job_runs ORDER BY run_id DESC LIMIT 20",
-        )?
-        .query_map([], |r| {
-            Ok(JobRun {
-                job: r.get(0)?,
-                trigger: r.get(1)?,
-                started_at: r.get(2)?,
-                finished_at: r.get(3)?,
-                status: r.get(4)?,
-                rows_read: r.get(5)?,
-                rows_added: r.get(6)?,
-                rows_updated: r.get(7)?,
-                rows_closed: r.get(8)?,
-                error: r.get(9)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?
+        job_runs(conn, None, 20)?
     } else {
         vec![]
     };
@@ -177,4 +158,31 @@ pub fn print_text(s: &Status) {
             j.error.as_deref().unwrap_or("")
         );
     }
+}
+
+/// The latest runs (newest first), of one job or of all; times in UTC.
+pub fn job_runs(conn: &Connection, job: Option<&str>, limit: i64) -> Result<Vec<JobRun>> {
+    Ok(conn
+        .prepare(
+            "SELECT run_id, job, trigger, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ'),
+                    strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'), status, coalesce(rows_read, 0),
+                    coalesce(rows_added, 0), coalesce(rows_updated, 0), coalesce(rows_closed, 0), error
+             FROM job_runs WHERE ?1 IS NULL OR job = ?1 ORDER BY run_id DESC LIMIT ?2",
+        )?
+        .query_map(duckdb::params![job, limit], |r| {
+            Ok(JobRun {
+                run_id: r.get(0)?,
+                job: r.get(1)?,
+                trigger: r.get(2)?,
+                started_at: r.get(3)?,
+                finished_at: r.get(4)?,
+                status: r.get(5)?,
+                rows_read: r.get(6)?,
+                rows_added: r.get(7)?,
+                rows_updated: r.get(8)?,
+                rows_closed: r.get(9)?,
+                error: r.get(10)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
 }

@@ -14,20 +14,6 @@ use crate::schedule::clock::{self, TZ};
 use crate::schedule::runner::Trigger;
 
 #[derive(Serialize)]
-struct RunRow {
-    run_id: i64,
-    trigger: String,
-    started_at: String,
-    finished_at: Option<String>,
-    status: String,
-    rows_read: i64,
-    rows_added: i64,
-    rows_updated: i64,
-    rows_closed: i64,
-    error: Option<String>,
-}
-
-#[derive(Serialize)]
 struct JobView {
     name: String,
     kind: String,
@@ -39,7 +25,7 @@ struct JobView {
     retries: u32,
     after: Vec<String>,
     running: bool,
-    last_runs: Vec<RunRow>,
+    last_runs: Vec<crate::status::JobRun>,
 }
 
 async fn views(state: &AppState) -> Result<Vec<JobView>, AppError> {
@@ -48,30 +34,9 @@ async fn views(state: &AppState) -> Result<Vec<JobView>, AppError> {
         .db
         .call(move |c| {
             let mut out = std::collections::HashMap::new();
-            let mut stmt = c.prepare(
-                "SELECT run_id, trigger, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ'), strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'),
-                        status, coalesce(rows_read, 0), coalesce(rows_added, 0), coalesce(rows_updated, 0),
-                        coalesce(rows_closed, 0), error
-                 FROM job_runs WHERE job = ? ORDER BY run_id DESC LIMIT 10",
-            )?;
             for name in names {
-                let rows = stmt
-                    .query_map([&name], |r| {
-                        Ok(RunRow {
-                            run_id: r.get(0)?,
-                            trigger: r.get(1)?,
-                            started_at: r.get(2)?,
-                            finished_at: r.get(3)?,
-                            status: r.get(4)?,
-                            rows_read: r.get(5)?,
-                            rows_added: r.get(6)?,
-                            rows_updated: r.get(7)?,
-                            rows_closed: r.get(8)?,
-                            error: r.get(9)?,
-                        })
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                out.insert(name, rows);
+                let runs = crate::status::job_runs(c, Some(&name), 10)?;
+                out.insert(name, runs);
             }
             Ok(out)
         })

@@ -1,10 +1,7 @@
 //! The job-board scraper on saved HTML pages served on loopback, with a robots.txt that forbids
 //! part of the site.
-use std::sync::Arc;
-
-use observatoire::config::Config;
 use observatoire::schedule::jobs::load_dir;
-use observatoire::schedule::runner::{Runner, Status, Trigger};
+use observatoire::schedule::runner::Status;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -52,10 +49,9 @@ async fn run(
     db: &TestDb,
     max_pages: usize,
 ) -> observatoire::schedule::runner::Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("site.toml"),
-        format!(
+    crate::helpers::run_job_file(
+        db,
+        &format!(
             r#"name = "site-metropole"
 kind = "scraper"
 schedule = "0 0 7 * * *"
@@ -79,13 +75,7 @@ departement = "76"
             uri = server.uri()
         ),
     )
-    .unwrap();
-    let (jobs, errors) = load_dir(dir.path());
-    assert!(errors.is_empty(), "{errors:?}");
-    Runner::new(db.db.clone(), Arc::new(Config::default()))
-        .run(&jobs[0], Trigger::Manual, None)
-        .await
-        .unwrap()
+    .await
 }
 
 #[tokio::test]

@@ -121,3 +121,23 @@ pub fn count(db: &Db, sql: &str) -> i64 {
         .query_row(sql, [], |r| r.get(0))
         .unwrap()
 }
+
+/// Writes `text` as a job file, loads it as the scheduler would, and runs it now with the
+/// product's runner.
+pub async fn run_job_file(db: &TestDb, text: &str) -> observatoire::schedule::runner::Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("job.toml"), text).unwrap();
+    let (jobs, errors) = observatoire::schedule::jobs::load_dir(dir.path());
+    assert!(errors.is_empty(), "{errors:?}");
+    observatoire::schedule::runner::Runner::new(
+        db.db.clone(),
+        std::sync::Arc::new(observatoire::config::Config::default()),
+    )
+    .run(
+        &jobs[0],
+        observatoire::schedule::runner::Trigger::Manual,
+        None,
+    )
+    .await
+    .unwrap()
+}

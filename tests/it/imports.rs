@@ -250,11 +250,7 @@ fn the_import_command_reports_clearly() {
 }
 
 mod scheduled {
-    use std::sync::Arc;
-
-    use observatoire::config::Config;
-    use observatoire::schedule::jobs::load_dir;
-    use observatoire::schedule::runner::{Runner, Status, Trigger};
+    use observatoire::schedule::runner::Status;
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -267,18 +263,11 @@ mod scheduled {
         url: &str,
         db: &crate::helpers::TestDb,
     ) -> observatoire::schedule::runner::Outcome {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("urssaf.toml"),
-            format!("name = \"urssaf-ze\"\nkind = \"opendata\"\nschedule = \"0 0 4 10 * *\"\nretry_delay = \"0.05s\"\n[params]\nsource = \"urssaf-ze\"\nurl = \"{url}\"\n"),
+        crate::helpers::run_job_file(
+            db,
+            &format!("name = \"urssaf-ze\"\nkind = \"opendata\"\nschedule = \"0 0 4 10 * *\"\nretry_delay = \"0.05s\"\n[params]\nsource = \"urssaf-ze\"\nurl = \"{url}\"\n"),
         )
-        .unwrap();
-        let (jobs, errors) = load_dir(dir.path());
-        assert!(errors.is_empty(), "{errors:?}");
-        Runner::new(db.db.clone(), Arc::new(Config::default()))
-            .run(&jobs[0], Trigger::Manual, None)
-            .await
-            .unwrap()
+        .await
     }
 
     #[tokio::test]
