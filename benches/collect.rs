@@ -64,38 +64,22 @@ fn main() -> anyhow::Result<()> {
     );
 
     let now = chrono::Utc::now().naive_utc();
-    let t1 = Instant::now();
+    let batch = Batch {
+        source_id: "ft-offres",
+        collector: "bench",
+        scope: "75",
+        departement: Some("75"),
+        rows: &rows,
+        full: true,
+        now,
+        window_end: now,
+    };
     let mut conn = db.connect()?;
-    let s = write(
-        &mut conn,
-        &Batch {
-            source_id: "ft-offres",
-            collector: "bench",
-            scope: "75",
-            departement: Some("75"),
-            rows: &rows,
-            full: true,
-            now,
-            window_end: now,
-        },
-        &Cancel::default(),
-    )?;
+    let t1 = Instant::now();
+    let s = write(&mut conn, &batch, &Cancel::default())?;
     let upsert_new = t1.elapsed().as_secs_f64();
     let t2 = Instant::now();
-    let s2 = write(
-        &mut conn,
-        &Batch {
-            source_id: "ft-offres",
-            collector: "bench",
-            scope: "75",
-            departement: Some("75"),
-            rows: &rows,
-            full: true,
-            now,
-            window_end: now,
-        },
-        &Cancel::default(),
-    )?;
+    let s2 = write(&mut conn, &batch, &Cancel::default())?;
     let upsert_again = t2.elapsed().as_secs_f64();
     assert_eq!((s.rows_added, s2.rows_updated), (n as i64, n as i64));
 

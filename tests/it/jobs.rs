@@ -179,13 +179,14 @@ async fn settle() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
-#[tokio::test]
-async fn scheduled_runs_keep_paris_time_across_the_spring_change() {
+/// Runs a daily 05:30 (Paris) job on a manual clock started at `start`, moving the clock to each
+/// instant of `steps` and checking how many runs have happened by then.
+async fn daily_0530_runs(start: &str, steps: &[(&str, u32, &str)]) {
     let db = test_db();
     let n = Arc::new(AtomicU32::new(0));
     let runner = runner_with(&db, counting_body(n.clone()));
     let (_d, js) = jobs(&[("a.toml", &job("matin", "0 30 5 * * *", ""))]);
-    let clock = ManualClock::new(utc("2026-03-28T12:00:00Z"));
+    let clock = ManualClock::new(utc(start));
     Scheduler {
         runner,
         jobs: Arc::new(js),
@@ -193,41 +194,44 @@ async fn scheduled_runs_keep_paris_time_across_the_spring_change() {
     }
     .spawn(false);
     settle().await;
-    clock.set(utc("2026-03-29T03:29:59Z")); // 05:29:59 CEST
-    settle().await;
-    assert_eq!(n.load(Ordering::SeqCst), 0);
-    clock.set(utc("2026-03-29T03:30:00Z")); // 05:30 CEST (it would be 04:30 UTC on winter time)
-    settle().await;
-    assert_eq!(n.load(Ordering::SeqCst), 1);
-    clock.set(utc("2026-03-29T04:30:00Z"));
-    settle().await;
-    assert_eq!(
-        n.load(Ordering::SeqCst),
-        1,
-        "no second run at the old UTC offset"
-    );
+    for (at, expected, why) in steps {
+        clock.set(utc(at));
+        settle().await;
+        assert_eq!(n.load(Ordering::SeqCst), *expected, "at {at}: {why}");
+    }
+}
+
+#[tokio::test]
+async fn scheduled_runs_keep_paris_time_across_the_spring_change() {
+    daily_0530_runs(
+        "2026-03-28T12:00:00Z",
+        &[
+            ("2026-03-29T03:29:59Z", 0, "05:29:59 CEST: not yet"),
+            ("2026-03-29T03:30:00Z", 1, "05:30 CEST"),
+            (
+                "2026-03-29T04:30:00Z",
+                1,
+                "no second run at the old UTC offset",
+            ),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn scheduled_runs_keep_paris_time_across_the_autumn_change() {
-    let db = test_db();
-    let n = Arc::new(AtomicU32::new(0));
-    let runner = runner_with(&db, counting_body(n.clone()));
-    let (_d, js) = jobs(&[("a.toml", &job("matin", "0 30 5 * * *", ""))]);
-    let clock = ManualClock::new(utc("2026-10-24T12:00:00Z"));
-    Scheduler {
-        runner,
-        jobs: Arc::new(js),
-        clock: clock.clone(),
-    }
-    .spawn(false);
-    settle().await;
-    clock.set(utc("2026-10-25T03:30:00Z")); // 04:30 CET: the summer offset would fire here
-    settle().await;
-    assert_eq!(n.load(Ordering::SeqCst), 0);
-    clock.set(utc("2026-10-25T04:30:00Z")); // 05:30 CET
-    settle().await;
-    assert_eq!(n.load(Ordering::SeqCst), 1);
+    daily_0530_runs(
+        "2026-10-24T12:00:00Z",
+        &[
+            (
+                "2026-10-25T03:30:00Z",
+                0,
+                "04:30 CET: the summer offset would fire here",
+            ),
+            ("2026-10-25T04:30:00Z", 1, "05:30 CET"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
