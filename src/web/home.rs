@@ -58,16 +58,21 @@ pub async fn page(
                 let pattern = format!("%{}%", q.to_lowercase());
                 let mut stmt = conn.prepare(
                     "WITH hits AS (
-                        SELECT kind, code, libelle, NULL AS via, 0 AS rank FROM territory
+                        SELECT kind, code, libelle, NULL AS via, 0 AS rank,
+                               strip_accents(lower(libelle)) AS name FROM territory
                         WHERE strip_accents(lower(libelle)) LIKE strip_accents(?1) OR code = ?2
                         UNION ALL
-                        SELECT t.kind, t.code, t.libelle, c.libelle || ' (' || c.code || ')', 1
+                        SELECT t.kind, t.code, t.libelle, c.libelle || ' (' || c.code || ')', 1,
+                               strip_accents(lower(c.libelle))
                         FROM ref_commune c JOIN territory_commune tc ON tc.commune = c.code
                         JOIN territory t ON t.kind = tc.kind AND t.code = tc.code
                         WHERE (strip_accents(lower(c.libelle)) LIKE strip_accents(?1) OR c.code = ?2)
                           AND t.kind IN ('ze', 'bassin'))
                      SELECT kind, code, libelle, via FROM hits
-                     ORDER BY rank, CASE kind WHEN 'ze' THEN 0 WHEN 'bassin' THEN 1 WHEN 'dep' THEN 2 ELSE 3 END, libelle
+                     -- exact names first, then names starting with the query, then the rest
+                     ORDER BY CASE WHEN name = strip_accents(lower(?2)) THEN 0
+                                   WHEN starts_with(name, strip_accents(lower(?2))) THEN 1 ELSE 2 END,
+                              rank, CASE kind WHEN 'ze' THEN 0 WHEN 'bassin' THEN 1 WHEN 'dep' THEN 2 ELSE 3 END, libelle
                      LIMIT 60",
                 )?;
                 hits = stmt
