@@ -105,7 +105,7 @@ impl Default for FranceTravailConfig {
             request_timeout_secs: 30.0,
             max_retries: 6,
             retry_base_delay_secs: 1.0,
-            full_refresh_lookback_days: 400,
+            full_refresh_lookback_days: 3650,
             full_refresh_every_hours: 24,
         }
     }

@@ -322,3 +322,22 @@ async fn a_run_failing_half_way_leaves_the_database_as_it_was_and_a_rerun_comple
         600
     );
 }
+
+#[tokio::test]
+async fn old_and_slightly_future_offers_are_collected_too() {
+    let mock = FtMock::start().await;
+    // 3,500 live offers created over the last four years, and one stamped an hour ahead of our clock
+    let mut all = offers("76", "76540", 3_500, 4 * 365, Utc::now());
+    let mut ahead = all[0].clone();
+    ahead.1["id"] = "AHEAD".into();
+    ahead.1["dateCreation"] = (Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+        .into();
+    all.push(ahead);
+    mock.set_offers(all);
+    let db = test_db();
+    let s = run(&db, &mock.config(&["76"]), false).await.unwrap();
+    assert_eq!(s.rows_read, 3_501);
+    assert_eq!(stored(&db), 3_501);
+}

@@ -257,7 +257,6 @@ impl FtMock {
         ft.request_timeout_secs = 1.0;
         ft.retry_base_delay_secs = 0.02;
         ft.max_retries = 4;
-        ft.full_refresh_lookback_days = 60;
         cfg
     }
 }

@@ -145,8 +145,9 @@ impl Client {
         #[derive(serde::Deserialize)]
         struct TokenResponse {
             access_token: String,
+            /// Seconds, as a number (or a string, from some gateways).
             #[serde(default)]
-            expires_in: Option<u64>,
+            expires_in: Option<serde_json::Value>,
         }
         let form = [
             ("grant_type", "client_credentials"),
@@ -180,7 +181,14 @@ impl Client {
                 ))
             })
             .await?;
-        let ttl = resp.expires_in.unwrap_or(1500);
+        let ttl = resp
+            .expires_in
+            .as_ref()
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            })
+            .unwrap_or(1500);
         // Renew before expiry: at 90 % of the lifetime, and at least 30 s before.
         let margin = (ttl / 10).max(30).min(ttl / 2);
         *guard = Some(Token {
@@ -220,6 +228,7 @@ impl Client {
                 .http
                 .get(&url)
                 .query(&params)
+                .header(reqwest::header::ACCEPT, "application/json")
                 .bearer_auth(token)
                 .send()
                 .await

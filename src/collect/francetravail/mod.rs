@@ -110,10 +110,11 @@ pub async fn run(ctx: &JobCtx, creds: Credentials, force_full: bool) -> Result<R
             },
             client::fmt_date(&min)
         ));
+        // A day past now: an offer stamped slightly ahead of our clock is not left out.
         let query = Query {
             departement: dep.clone(),
             min,
-            max: now,
+            max: now + Duration::days(1),
             grand_domaine: None,
         };
         let mut offers = HashMap::new();
