@@ -205,15 +205,52 @@ fn parse(file: &Path, text: &str) -> Result<JobDef, String> {
 
 /// Loads every `*.toml` of `dir`. Invalid files are reported (file and field) and left out; the
 /// others are returned. Unknown `after` targets and duplicate names are errors of the file.
+/// The job files shipped in `jobs/`, compiled in: used when the configured folder does not exist
+/// (e.g. the binary run outside the checkout).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("jobs/bmo.toml", include_str!("../../jobs/bmo.toml")),
+    (
+        "jobs/francetravail-offres.toml",
+        include_str!("../../jobs/francetravail-offres.toml"),
+    ),
+    (
+        "jobs/indicators.toml",
+        include_str!("../../jobs/indicators.toml"),
+    ),
+    (
+        "jobs/urssaf-ze.toml",
+        include_str!("../../jobs/urssaf-ze.toml"),
+    ),
+];
+
 pub fn load_dir(dir: &Path) -> (Vec<JobDef>, Vec<JobFileError>) {
-    let mut jobs: BTreeMap<String, JobDef> = BTreeMap::new();
     let mut errors = Vec::new();
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect(),
+    let sources: Vec<(PathBuf, Result<String, String>)> = match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut files: Vec<PathBuf> = rd
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            files
+                .into_iter()
+                .map(|f| {
+                    let text = std::fs::read_to_string(&f).map_err(|e| e.to_string());
+                    (f, text)
+                })
+                .collect()
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::info!(
+                "dossier de tâches {} absent : tâches intégrées au programme",
+                dir.display()
+            );
+            BUILTIN
+                .iter()
+                .map(|(f, t)| (PathBuf::from(format!("(intégré) {f}")), Ok(t.to_string())))
+                .collect()
+        }
         Err(e) => {
             errors.push(JobFileError {
                 file: dir.display().to_string(),
@@ -222,12 +259,9 @@ pub fn load_dir(dir: &Path) -> (Vec<JobDef>, Vec<JobFileError>) {
             return (vec![], errors);
         }
     };
-    files.sort();
-    for file in files {
-        let res = std::fs::read_to_string(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| parse(&file, &t));
-        match res {
+    let mut jobs: BTreeMap<String, JobDef> = BTreeMap::new();
+    for (file, text) in sources {
+        match text.and_then(|t| parse(&file, &t)) {
             Ok(job) if jobs.contains_key(&job.name) => errors.push(JobFileError {
                 file: file.display().to_string(),
                 message: format!("champ `name` : la tâche {:?} est déjà définie", job.name),
@@ -268,6 +302,21 @@ mod tests {
         assert_eq!(parse_duration("2 days"), None);
         assert_eq!(parse_duration("h"), None);
         assert_eq!(parse_duration("0s"), None);
+    }
+
+    #[test]
+    fn builtin_jobs_stand_in_for_a_missing_folder() {
+        let (jobs, errors) = load_dir(Path::new("/nonexistent/jobs"));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(jobs.len(), BUILTIN.len());
+        let on_disk = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            on_disk,
+            BUILTIN.len(),
+            "every shipped job file is compiled in"
+        );
     }
 
     #[test]
