@@ -14,7 +14,7 @@ use crate::schedule::clock::{self, TZ};
 use crate::schedule::runner::Trigger;
 
 #[derive(Serialize)]
-struct JobView {
+pub struct JobView {
     name: String,
     kind: String,
     description: Option<String>,
@@ -64,14 +64,10 @@ async fn views(state: &AppState) -> Result<Vec<JobView>, AppError> {
         .collect())
 }
 
-pub async fn api_jobs(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
-    let jobs = views(&state).await.map_err(AppError::api)?;
-    let invalid: Vec<Value> = state
-        .job_errors
-        .iter()
-        .map(|e| json!({"file": e.file, "message": e.message}))
-        .collect();
-    Ok(Json(json!({"jobs": jobs, "invalid_job_files": invalid})))
+/// The jobs, each with its schedule, next run (Europe/Paris) and last runs. Job files that could
+/// not be read are listed on `/admin/jobs` and in the start-up log.
+pub async fn api_jobs(State(state): State<AppState>) -> Result<Json<Vec<JobView>>, AppError> {
+    Ok(Json(views(&state).await.map_err(AppError::api)?))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -418,7 +418,7 @@ async fn admin_requires_the_bearer_token() {
     let mut status = String::new();
     for _ in 0..100 {
         let v: serde_json::Value = app.get("/api/v1/jobs").await.json().await.unwrap();
-        let job = v["jobs"]
+        let job = v
             .as_array()
             .unwrap()
             .iter()
