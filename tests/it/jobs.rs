@@ -37,6 +37,20 @@ fn runner_with(db: &crate::helpers::TestDb, body: BodyFn) -> Runner {
     Runner::with_body(db.db.clone(), Arc::new(Config::default()), body)
 }
 
+/// A body that records the order in which jobs finish; `slow` takes half a second.
+fn recording_body(order: Arc<Mutex<Vec<String>>>, slow: Option<&'static str>) -> BodyFn {
+    Arc::new(move |job, _| {
+        let order = order.clone();
+        Box::pin(async move {
+            if Some(job.name.as_str()) == slow {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            order.lock().unwrap().push(job.name.clone());
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    })
+}
+
 fn counting_body(counter: Arc<AtomicU32>) -> BodyFn {
     Arc::new(move |_job, _ctx| {
         let c = counter.clone();
@@ -238,15 +252,7 @@ async fn scheduled_runs_keep_paris_time_across_the_autumn_change() {
 async fn at_start_up_stale_jobs_catch_up_dependencies_first() {
     let db = test_db();
     let order = Arc::new(Mutex::new(Vec::new()));
-    let o = order.clone();
-    let body: BodyFn = Arc::new(move |job, _| {
-        let o = o.clone();
-        Box::pin(async move {
-            o.lock().unwrap().push(job.name.clone());
-            Ok(BodyResult::Done(RunSummary::default()))
-        })
-    });
-    let runner = runner_with(&db, body);
+    let runner = runner_with(&db, recording_body(order.clone(), None));
     let (_d, js) = jobs(&[
         (
             "1.toml",
@@ -286,18 +292,7 @@ async fn at_start_up_stale_jobs_catch_up_dependencies_first() {
 async fn after_waits_for_the_dependency_of_the_same_day() {
     let db = test_db();
     let order = Arc::new(Mutex::new(Vec::new()));
-    let o = order.clone();
-    let body: BodyFn = Arc::new(move |job, _| {
-        let o = o.clone();
-        Box::pin(async move {
-            if job.name == "collecte" {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            o.lock().unwrap().push(job.name.clone());
-            Ok(BodyResult::Done(RunSummary::default()))
-        })
-    });
-    let runner = runner_with(&db, body);
+    let runner = runner_with(&db, recording_body(order.clone(), Some("collecte")));
     // both fire at 06:00; "indicateurs" must wait for "collecte"
     let (_d, js) = jobs(&[
         (
