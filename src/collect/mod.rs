@@ -21,15 +21,15 @@ use duckdb::Connection;
 use crate::store::sql_path;
 
 /// Provenance of a dataset, shown beside every figure that comes from it.
-pub struct SourceMeta {
-    pub id: &'static str,
-    pub name: &'static str,
-    pub publisher: &'static str,
-    pub vintage: &'static str,
-    pub licence: &'static str,
-    pub url: &'static str,
+pub struct SourceMeta<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub publisher: &'a str,
+    pub vintage: &'a str,
+    pub licence: &'a str,
+    pub url: &'a str,
     /// Anchor of its section in `/methodologie`.
-    pub method_anchor: &'static str,
+    pub method_anchor: &'a str,
     /// How often the publisher refreshes it, in days (freshness checks).
     pub expected_period_days: Option<i64>,
 }

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
-use chrono::Utc;
 
 use super::context::{Cancel, JobCtx, NoProgress, Progress, RunSummary};
 use super::jobs::{JobDef, JobKind};
@@ -396,10 +395,6 @@ pub fn last_success(conn: &duckdb::Connection, job: &str) -> Result<Option<chron
         [job],
         |r| r.get(0),
     )?)
-}
-
-pub fn now_utc() -> chrono::DateTime<Utc> {
-    Utc::now()
 }
 
 pub fn unknown_job(name: &str, jobs: &[JobDef]) -> anyhow::Error {

@@ -137,14 +137,6 @@ impl Classifier {
         ))
     }
 
-    pub fn len(&self) -> usize {
-        self.forms.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.forms.is_empty()
-    }
-
     /// The ROME code of a title, if some appellation form appears in it.
     pub fn classify(&self, title: &str) -> Option<&str> {
         let norm = key(title);

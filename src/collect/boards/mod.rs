@@ -22,6 +22,7 @@ use self::robots::Robots;
 use super::francetravail::model::OfferRow;
 use super::francetravail::store;
 use super::privacy::scrub;
+use super::SourceMeta;
 use crate::schedule::context::{JobCtx, RunSummary};
 
 pub const USER_AGENT: &str = concat!(
@@ -328,9 +329,6 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
         }
         ctx.progress.add(1);
     }
-    if !queue.is_empty() && pages >= cfg.max_pages {
-        budget_hit = true;
-    }
 
     let (classifier, places) = {
         let dep = cfg.departement.clone();
@@ -400,20 +398,18 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
                 window_end: now,
             };
             let s = store::write(c, &batch, &cancel)?;
-            let tx = c.transaction()?;
-            crate::indicators::offres::refresh(&tx)?;
-            let open: i64 = tx.query_row(
-                "SELECT count(*) FROM raw_ft_offre WHERE source_id = ? AND closed_at IS NULL",
-                [&source_id],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, 'offres en ligne', 'Conditions du site', ?, 'offres',
-                     current_date, 1, now()::TIMESTAMP, ?, now()::TIMESTAMP)",
-                duckdb::params![source_id, name, format!("site {site}"), url0, open],
-            )?;
-            cancel.check()?;
-            tx.commit()?;
+            let publisher = format!("site {site}");
+            let source = SourceMeta {
+                id: &source_id,
+                name: &name,
+                publisher: &publisher,
+                vintage: "offres en ligne",
+                licence: "Conditions du site",
+                url: &url0,
+                method_anchor: "offres",
+                expected_period_days: Some(1),
+            };
+            store::finish(c, &source, &cancel)?;
             Ok(s)
         })
         .await?;

@@ -149,20 +149,7 @@ pub async fn run(ctx: &JobCtx, creds: Credentials, force_full: bool) -> Result<R
     // Offers indicators and provenance, in one transaction.
     let cancel = ctx.cancel.clone();
     ctx.db
-        .call(move |c| {
-            let tx = c.transaction()?;
-            crate::indicators::offres::refresh(&tx)?;
-            let open: i64 = tx.query_row(
-                "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'ft-offres' AND closed_at IS NULL",
-                [],
-                |r| r.get(0),
-            )?;
-            let today = Utc::now().format("%Y-%m-%d").to_string();
-            super::record_source(&tx, &SOURCE, open, Some(&today))?;
-            cancel.check()?;
-            tx.commit()?;
-            Ok(())
-        })
+        .call(move |c| store::finish(c, &SOURCE, &cancel))
         .await?;
     summary.note = Some(format!(
         "{} départements ({} en collecte complète), {} requêtes",

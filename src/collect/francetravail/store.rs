@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use duckdb::{params, Connection};
 
 use super::model::OfferRow;
+use crate::collect::SourceMeta;
 use crate::schedule::context::{Cancel, RunSummary};
 
 const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
@@ -123,6 +124,23 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         rows_closed: closed,
         note: None,
     })
+}
+
+/// After a collector's writes: rebuild the offers indicators and record `source` with its count of
+/// open offers, in one transaction that a cancelled run does not commit.
+pub fn finish(conn: &mut Connection, source: &SourceMeta, cancel: &Cancel) -> Result<()> {
+    let tx = conn.transaction()?;
+    crate::indicators::offres::refresh(&tx)?;
+    let open: i64 = tx.query_row(
+        "SELECT count(*) FROM raw_ft_offre WHERE source_id = ? AND closed_at IS NULL",
+        [source.id],
+        |r| r.get(0),
+    )?;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    crate::collect::record_source(&tx, source, open, Some(&today))?;
+    cancel.check()?;
+    tx.commit()?;
+    Ok(())
 }
 
 /// Arrow columns built from offers.
