@@ -73,6 +73,10 @@ fn main() -> anyhow::Result<()> {
         full: true,
         now,
         window_end: now,
+        guard: observatoire::collect::francetravail::store::Guard {
+            max_drop_share: 0.5,
+            force: false,
+        },
     };
     let mut conn = db.connect()?;
     let t1 = Instant::now();

@@ -64,6 +64,10 @@ pub enum JobsAction {
         /// For collectors: force a full refresh.
         #[arg(long)]
         full: bool,
+        /// With --full: close the offers no longer served even when far fewer were read than
+        /// are stored (after checking by hand that the source really shrank).
+        #[arg(long, requires = "full")]
+        force: bool,
     },
 }
 

@@ -61,10 +61,23 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SourcesConfig {
+    /// A full collection that reads fewer than `(1 - max_drop_share)` of the offers stored open
+    /// for its scope (or none at all) is taken as a failure to read the source: it closes
+    /// nothing and the run is recorded `degraded`. `jobs run NAME --full --force` overrides.
+    pub max_drop_share: f64,
     pub france_travail: FranceTravailConfig,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        Self {
+            max_drop_share: 0.5,
+            france_travail: FranceTravailConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +171,12 @@ impl Config {
         }
         if self.database.path.as_os_str().is_empty() {
             return Err("[database] path est vide".into());
+        }
+        let share = self.sources.max_drop_share;
+        if !(share > 0.0 && share < 1.0) {
+            return Err(format!(
+                "[sources] max_drop_share = {share} doit être strictement entre 0 et 1 (ex. 0.5)"
+            ));
         }
         let ft = &self.sources.france_travail;
         if !(ft.rate_limit > 0.0 && ft.rate_limit.is_finite()) {

@@ -28,14 +28,200 @@ pub struct SourceStatus {
     pub licence: String,
     pub url: Option<String>,
     pub method_anchor: String,
+    /// Start of the latest period the data covers (`YYYY-MM-DD`).
     pub data_date: Option<String>,
+    /// That period in words: "2019", "2023-T3", "juin 2016", "15 novembre 2025".
+    pub data_period: Option<String>,
     pub rows: i64,
+    /// When it was last loaded (UTC, `YYYY-MM-DDTHH:MM:SS`).
     pub last_success: String,
+    /// Length of one period of the data, days.
     pub expected_period_days: Option<i64>,
-    /// Days since the last successful load.
+    /// Usual delay from the start of a period to its publication, days.
+    pub publication_lag_days: Option<i64>,
+    /// Days since the last load.
     pub age_days: i64,
-    /// Last success older than the expected period.
+    /// Days since the start of the data's latest period.
+    pub data_age_days: Option<i64>,
+    /// The next period should have been published by now (`data_date + period + lag < today`):
+    /// the data is out of date, however recently it was loaded.
     pub stale: bool,
+    /// "données de 2019 — chargées le 1er décembre 2026".
+    pub freshness: String,
+}
+
+const MOIS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// A date in French words: "1er décembre 2026", "15 novembre 2025".
+pub fn french_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let day = if d.day() == 1 {
+        "1er".to_string()
+    } else {
+        d.day().to_string()
+    };
+    format!("{day} {} {}", MOIS[d.month0() as usize], d.year())
+}
+
+/// The latest period of a source in words, from its start date and period length.
+fn period_label(start: chrono::NaiveDate, period_days: Option<i64>) -> String {
+    use chrono::Datelike;
+    match period_days {
+        Some(p) if p >= 360 => start.year().to_string(),
+        Some(p) if p >= 89 => format!("{}-T{}", start.year(), start.month0() / 3 + 1),
+        Some(p) if p >= 28 => format!("{} {}", MOIS[start.month0() as usize], start.year()),
+        _ => french_date(start),
+    }
+}
+
+/// Freshness of one source at `today`: (data age in days, stale, sentence).
+pub fn freshness(
+    data_date: Option<chrono::NaiveDate>,
+    period: Option<i64>,
+    lag: Option<i64>,
+    loaded: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> (Option<i64>, bool, Option<String>, String) {
+    let age = data_date.map(|d| (today - d).num_days());
+    let stale = match (data_date, period) {
+        (Some(d), Some(p)) => d + chrono::Duration::days(p + lag.unwrap_or(0)) < today,
+        _ => false,
+    };
+    let label = data_date.map(|d| period_label(d, period));
+    let sentence = match &label {
+        Some(l) => format!("données de {l} — chargées le {}", french_date(loaded)),
+        None => format!("chargées le {}", french_date(loaded)),
+    };
+    (age, stale, label, sentence)
+}
+
+pub fn sources(conn: &Connection) -> Result<Vec<SourceStatus>> {
+    let now = Utc::now().naive_utc();
+    let rows = conn
+        .prepare(
+            "SELECT source_id, name, publisher, vintage, licence, url, method_anchor,
+                    data_date, rows_loaded, last_success_at, expected_period_days, publication_lag_days
+             FROM sources ORDER BY source_id",
+        )?
+        .query_map([], |r| {
+            let last: NaiveDateTime = r.get(9)?;
+            let period: Option<i64> = r.get(10)?;
+            let lag: Option<i64> = r.get(11)?;
+            let data_date: Option<chrono::NaiveDate> = r.get(7)?;
+            let (data_age_days, stale, data_period, freshness) =
+                freshness(data_date, period, lag, last.date(), now.date());
+            Ok(SourceStatus {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                publisher: r.get(2)?,
+                vintage: r.get(3)?,
+                licence: r.get(4)?,
+                url: r.get(5)?,
+                method_anchor: r.get(6)?,
+                data_date: data_date.map(|d| d.format("%Y-%m-%d").to_string()),
+                data_period,
+                rows: r.get(8)?,
+                last_success: last.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                expected_period_days: period,
+                publication_lag_days: lag,
+                age_days: (now - last).num_days(),
+                data_age_days,
+                stale,
+                freshness,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::freshness;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn freshness_is_the_age_of_the_data_not_of_the_load() {
+        // DARES 2019, loaded today: out of date.
+        let (age, stale, label, text) = freshness(
+            Some(d("2019-01-01")),
+            Some(366),
+            Some(666),
+            d("2026-12-01"),
+            d("2026-12-01"),
+        );
+        assert!(stale);
+        assert_eq!(age, Some(2891));
+        assert_eq!(label.as_deref(), Some("2019"));
+        assert_eq!(text, "données de 2019 — chargées le 1er décembre 2026");
+        // A quarter published on time is fresh until the next should be out.
+        let q = (Some(d("2025-10-01")), Some(92), Some(172));
+        assert!(!freshness(q.0, q.1, q.2, d("2026-03-20"), d("2026-06-20")).1);
+        assert!(freshness(q.0, q.1, q.2, d("2026-03-20"), d("2026-07-01")).1);
+        assert_eq!(
+            freshness(q.0, q.1, q.2, d("2026-03-20"), d("2026-03-20"))
+                .2
+                .as_deref(),
+            Some("2025-T4")
+        );
+        // Monthly and daily labels; a nomenclature (no period) is never stale.
+        assert_eq!(
+            freshness(
+                Some(d("2016-06-01")),
+                Some(31),
+                Some(61),
+                d("2026-12-01"),
+                d("2026-12-01")
+            )
+            .3,
+            "données de juin 2016 — chargées le 1er décembre 2026"
+        );
+        let daily = freshness(
+            Some(d("2026-11-30")),
+            Some(1),
+            Some(1),
+            d("2026-11-30"),
+            d("2026-12-01"),
+        );
+        assert!(!daily.1);
+        assert_eq!(daily.2.as_deref(), Some("30 novembre 2026"));
+        assert!(
+            freshness(
+                Some(d("2026-11-28")),
+                Some(1),
+                Some(1),
+                d("2026-11-28"),
+                d("2026-12-01")
+            )
+            .1
+        );
+        assert!(
+            !freshness(
+                Some(d("2008-01-01")),
+                None,
+                None,
+                d("2026-12-01"),
+                d("2026-12-01")
+            )
+            .1
+        );
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -88,38 +274,6 @@ pub fn collect(conn: &Connection, database: &str) -> Result<Status> {
     })
 }
 
-pub fn sources(conn: &Connection) -> Result<Vec<SourceStatus>> {
-    let now = Utc::now().naive_utc();
-    let rows = conn
-        .prepare(
-            "SELECT source_id, name, publisher, vintage, licence, url, method_anchor,
-                    strftime(data_date, '%Y-%m-%d'), rows_loaded, last_success_at, expected_period_days
-             FROM sources ORDER BY source_id",
-        )?
-        .query_map([], |r| {
-            let last: NaiveDateTime = r.get(9)?;
-            let period: Option<i64> = r.get(10)?;
-            let age_days = (now - last).num_days();
-            Ok(SourceStatus {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                publisher: r.get(2)?,
-                vintage: r.get(3)?,
-                licence: r.get(4)?,
-                url: r.get(5)?,
-                method_anchor: r.get(6)?,
-                data_date: r.get(7)?,
-                rows: r.get(8)?,
-                last_success: last.format("%Y-%m-%dT%H:%M:%S").to_string(),
-                expected_period_days: period,
-                age_days,
-                stale: period.is_some_and(|p| age_days > p),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
-}
-
 pub fn print_text(s: &Status) {
     println!(
         "Base de données : {} (schéma v{})",
@@ -132,12 +286,15 @@ pub fn print_text(s: &Status) {
     println!("\nSources :");
     for src in &s.sources {
         println!(
-            "  {:<24} millésime {:<28} chargée {} ({} j){}",
+            "  {:<24} millésime {:<28} {}{}",
             src.id,
             src.vintage,
-            src.last_success,
-            src.age_days,
-            if src.stale { "  PÉRIMÉE" } else { "" }
+            src.freshness,
+            if src.stale {
+                "  PÉRIMÉE (période suivante attendue)"
+            } else {
+                ""
+            }
         );
     }
     println!("\nDernières exécutions de tâches :");

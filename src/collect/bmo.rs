@@ -19,6 +19,8 @@ pub const SOURCE: SourceMeta = SourceMeta {
     url: "https://statistiques.francetravail.org/bmo",
     method_anchor: "bmo",
     expected_period_days: Some(366),
+    // the survey of year N is published in April of year N
+    publication_lag_days: Some(120),
 };
 
 const COLUMNS: &[(&str, Col)] = &[

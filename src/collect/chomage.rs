@@ -19,6 +19,8 @@ pub const SOURCE: SourceMeta = SourceMeta {
     url: "https://www.insee.fr/fr/statistiques/1893230",
     method_anchor: "chomage",
     expected_period_days: Some(92),
+    // a quarter is published about two and a half months after it ends
+    publication_lag_days: Some(92 + 80),
 };
 
 pub fn load(conn: &Connection, file: &Path) -> Result<i64> {

@@ -19,6 +19,8 @@ pub const SOURCE: SourceMeta = SourceMeta {
     url: "https://dares.travail-emploi.gouv.fr/donnees/les-tensions-sur-le-marche-du-travail",
     method_anchor: "tensions",
     expected_period_days: Some(366),
+    // year N is published in the autumn of year N + 1
+    publication_lag_days: Some(366 + 300),
 };
 
 const QUINTILES: &[&str] = &[

@@ -17,7 +17,9 @@ pub const SOURCE: SourceMeta = SourceMeta {
     licence: LICENCE_OUVERTE,
     url: "https://dares.travail-emploi.gouv.fr/",
     method_anchor: "defm",
-    expected_period_days: Some(92),
+    // monthly; a month is published about four weeks after it ends
+    expected_period_days: Some(31),
+    publication_lag_days: Some(31 + 30),
 };
 
 pub fn load(conn: &Connection, file: &Path) -> Result<i64> {

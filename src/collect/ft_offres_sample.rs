@@ -20,7 +20,9 @@ pub const SOURCE: SourceMeta = SourceMeta {
     licence: "Conditions d'utilisation de francetravail.io",
     url: "https://francetravail.io/data/api/offres-emploi",
     method_anchor: "offres",
-    expected_period_days: None, // a fixed sample, not a feed
+    // a fixed sample of a daily feed: its data ages like the feed's
+    expected_period_days: Some(1),
+    publication_lag_days: Some(1),
 };
 
 fn ts(col: &str) -> String {
@@ -40,13 +42,12 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
     )?;
     exec(conn, &format!(
         "INSERT INTO raw_ft_offre (id, source_id, intitule, date_creation, date_actualisation, lieu_libelle,
-            commune_brute, code_postal, latitude, longitude, commune, rome, appellation_libelle, entreprise_nom,
+            commune_brute, code_postal, commune, rome, appellation_libelle, entreprise_nom,
             type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
             nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
             first_seen, last_seen, closed_at)
          SELECT o.id, '{id}', {intitule}, {dc}, {da},
             {lieu}, nullif(o.lieuTravail_commune, ''), nullif(o.lieuTravail_codePostal, ''),
-            CAST(nullif(o.lieuTravail_latitude, '') AS DOUBLE), CAST(nullif(o.lieuTravail_longitude, '') AS DOUBLE),
             a.commune, nullif(o.romeCode, ''), o.appellationlibelle, {entreprise},
             o.typeContrat, o.natureContrat, o.experienceExige, nullif(o.qualificationCode, ''),
             nullif(o.codeNAF, ''), nullif(o.secteurActivite, ''),

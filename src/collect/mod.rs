@@ -30,8 +30,13 @@ pub struct SourceMeta<'a> {
     pub url: &'a str,
     /// Anchor of its section in `/methodologie`.
     pub method_anchor: &'a str,
-    /// How often the publisher refreshes it, in days (freshness checks).
+    /// Length of one period of the data, in days (1 for a daily collection, 92 for a quarterly
+    /// series); `None` for nomenclatures and fixed samples, which are never stale.
     pub expected_period_days: Option<i64>,
+    /// Days from the start of a period to its publication (the publisher's usual delay, with a
+    /// little grace). The data is stale once the next period should have been published:
+    /// `data_date + period + lag < today`.
+    pub publication_lag_days: Option<i64>,
 }
 
 pub const LICENCE_OUVERTE: &str = "Licence Ouverte / Etalab 2.0";
@@ -72,7 +77,7 @@ pub fn record_source_vintage(
     vintage: &str,
 ) -> Result<()> {
     conn.execute(
-        "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), ?, now()::TIMESTAMP, ?, now()::TIMESTAMP)",
+        "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), ?, now()::TIMESTAMP, ?, now()::TIMESTAMP, ?)",
         duckdb::params![
             meta.id,
             meta.name,
@@ -83,7 +88,8 @@ pub fn record_source_vintage(
             meta.method_anchor,
             data_date,
             meta.expected_period_days,
-            rows
+            rows,
+            meta.publication_lag_days
         ],
     )?;
     Ok(())

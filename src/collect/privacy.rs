@@ -4,8 +4,11 @@
 
 /// E-mail addresses.
 pub const EMAIL_PATTERN: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}";
-/// French phone numbers: 0X XX XX XX XX, +33 X…, 0033 X…, with spaces, dots or dashes.
-pub const PHONE_PATTERN: &str = r"(\+33[ .-]?(\(0\))?|0033[ .-]?|\b0)[1-9]([ .-]?[0-9]{2}){4}\b";
+/// French phone numbers: a national prefix (`0`, `+33`, `0033`, `+33 (0)`) then nine digits,
+/// grouped by two (`06 12 34 56 78`) or 3-3-2 (`06 123 456 78`), each group separated by at most
+/// one space, dot, dash or slash (`06.12.34.56.78`, `06/12/34/56/78`). RE2-compatible (the SQL
+/// loaders run it in DuckDB).
+pub const PHONE_PATTERN: &str = r"(?:(?:\+|\b00)33[ .\-/]?(?:\(0\)[ .\-/]?)?|\b0)[1-9](?:(?:[ .\-/]?[0-9]{2}){4}|[ .\-/]?[0-9]{3}[ .\-/]?[0-9]{3}[ .\-/]?[0-9]{2})\b";
 
 /// SQL expression: `col` with e-mails and phone numbers removed and white space tidied
 /// (NULL stays NULL; a text left empty becomes NULL).
@@ -66,5 +69,42 @@ mod tests {
         );
         assert_eq!(scrub("  Chef  de rang "), Some("Chef de rang".into()));
         assert_eq!(scrub("06 12 34 56 78"), None);
+    }
+
+    #[test]
+    fn every_french_phone_form_is_removed() {
+        for form in [
+            "06 12 34 56 78",
+            "0612345678",
+            "06 123 456 78",
+            "06/12/34/56/78",
+            "06.12.34.56.78",
+            "06-12-34-56-78",
+            "+33 6 12 34 56 78",
+            "+33612345678",
+            "+33 (0)6 12 34 56 78",
+            "+33(0)612345678",
+            "0033 6 12 34 56 78",
+            "0033612345678",
+        ] {
+            let text = format!("Appelez le {form} avant 18 h");
+            assert_eq!(
+                scrub(&text).as_deref(),
+                Some("Appelez le avant 18 h"),
+                "form {form:?} not removed"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_that_are_not_phones_are_kept() {
+        for text in [
+            "Mensuel de 1800.0 Euros à 2100.0 Euros sur 12 mois",
+            "Offre 194ZXKQ publiée le 2025-11-13",
+            "Annuel de 35000 Euros",
+            "SIRET 123 456 789 00012",
+        ] {
+            assert_eq!(scrub(text).as_deref(), Some(text));
+        }
     }
 }

@@ -22,6 +22,8 @@ pub const SOURCE: SourceMeta = SourceMeta {
     url: "https://open.urssaf.fr/explore/dataset/effectifs-salaries-et-masse-salariale-du-secteur-prive-par-zone-demploi/",
     method_anchor: "urssaf",
     expected_period_days: Some(92),
+    // a quarter is published about ten weeks after it ends
+    publication_lag_days: Some(92 + 80),
 };
 
 pub const SOURCE_APE: SourceMeta = SourceMeta {
@@ -33,6 +35,7 @@ pub const SOURCE_APE: SourceMeta = SourceMeta {
     url: "https://open.urssaf.fr/explore/dataset/etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last/",
     method_anchor: "urssaf",
     expected_period_days: Some(366),
+    publication_lag_days: Some(366 + 240),
 };
 
 /// Both default files.

@@ -20,7 +20,9 @@ pub const SOURCE_COG: SourceMeta = SourceMeta {
     licence: LICENCE_OUVERTE,
     url: "https://www.insee.fr/fr/information/4652957",
     method_anchor: "territoires",
-    expected_period_days: Some(366),
+    // a nomenclature version, not a series: shown with its version, never "stale"
+    expected_period_days: None,
+    publication_lag_days: None,
 };
 
 pub const SOURCE_BASSINS: SourceMeta = SourceMeta {
@@ -31,7 +33,9 @@ pub const SOURCE_BASSINS: SourceMeta = SourceMeta {
     licence: LICENCE_OUVERTE,
     url: "https://statistiques.francetravail.org/bmo",
     method_anchor: "territoires",
-    expected_period_days: Some(366),
+    // a nomenclature version, not a series: shown with its version, never "stale"
+    expected_period_days: None,
+    publication_lag_days: None,
 };
 
 pub const SOURCE_ROME: SourceMeta = SourceMeta {
@@ -42,7 +46,9 @@ pub const SOURCE_ROME: SourceMeta = SourceMeta {
     licence: LICENCE_OUVERTE,
     url: "https://francetravail.io/data/api/rome-4-0-metiers",
     method_anchor: "metiers",
-    expected_period_days: Some(366),
+    // a nomenclature version, not a series: shown with its version, never "stale"
+    expected_period_days: None,
+    publication_lag_days: None,
 };
 
 pub const SOURCE_FAP: SourceMeta = SourceMeta {
@@ -53,7 +59,9 @@ pub const SOURCE_FAP: SourceMeta = SourceMeta {
     licence: LICENCE_OUVERTE,
     url: "https://dares.travail-emploi.gouv.fr/donnees/la-nomenclature-des-familles-professionnelles-fap-2021",
     method_anchor: "metiers",
-    expected_period_days: Some(3650),
+    // a nomenclature version, not a series: shown with its version, never "stale"
+    expected_period_days: None,
+    publication_lag_days: None,
 };
 
 pub const SOURCE_NAF: SourceMeta = SourceMeta {
@@ -64,7 +72,9 @@ pub const SOURCE_NAF: SourceMeta = SourceMeta {
     licence: LICENCE_OUVERTE,
     url: "https://www.insee.fr/fr/information/2406147",
     method_anchor: "secteurs",
-    expected_period_days: Some(3650),
+    // a nomenclature version, not a series: shown with its version, never "stale"
+    expected_period_days: None,
+    publication_lag_days: None,
 };
 
 pub fn load(conn: &Connection, dir: &Path) -> Result<()> {

@@ -48,7 +48,7 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
             }
             Ok(())
         }
-        JobsAction::Run { name, full } => {
+        JobsAction::Run { name, full, force } => {
             let mut job = jobs
                 .iter()
                 .find(|j| j.name == name)
@@ -56,6 +56,10 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
                 .ok_or_else(|| unknown_job(&name, &jobs))?;
             if full {
                 job.params.insert("full".into(), toml::Value::Boolean(true));
+            }
+            if force {
+                job.params
+                    .insert("force".into(), toml::Value::Boolean(true));
             }
             let db = Db::open(db_path)?;
             crate::init::run(&mut db.connect()?)?;

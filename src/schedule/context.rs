@@ -64,6 +64,9 @@ pub struct RunSummary {
     pub rows_updated: i64,
     pub rows_closed: i64,
     pub note: Option<String>,
+    /// Set when the run could not read its source whole (nothing was closed): the run is
+    /// recorded `degraded` with this reason.
+    pub degraded: Option<String>,
 }
 
 impl RunSummary {
@@ -72,5 +75,11 @@ impl RunSummary {
         self.rows_added += o.rows_added;
         self.rows_updated += o.rows_updated;
         self.rows_closed += o.rows_closed;
+        if let Some(why) = &o.degraded {
+            self.degraded = Some(match self.degraded.take() {
+                Some(prev) => format!("{prev} ; {why}"),
+                None => why.clone(),
+            });
+        }
     }
 }

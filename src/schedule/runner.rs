@@ -36,6 +36,8 @@ pub enum Status {
     Failed,
     Cancelled,
     Skipped,
+    /// Ran, but could not read its source whole: stored what it read, closed nothing.
+    Degraded,
 }
 
 impl Status {
@@ -45,6 +47,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
             Status::Skipped => "skipped",
+            Status::Degraded => "degraded",
         }
     }
 }
@@ -231,7 +234,10 @@ impl Runner {
         let res = tokio::time::timeout(job.timeout, &mut handle).await;
         watcher.abort();
         match res {
-            Ok(Ok(Ok(BodyResult::Done(s)))) => (Status::Success, s, None),
+            Ok(Ok(Ok(BodyResult::Done(s)))) => match s.degraded.clone() {
+                Some(why) => (Status::Degraded, s, Some(why)),
+                None => (Status::Success, s, None),
+            },
             Ok(Ok(Ok(BodyResult::Skipped(why)))) => {
                 (Status::Skipped, RunSummary::default(), Some(why))
             }
@@ -338,7 +344,13 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
                 Ok(c) => c,
                 Err(why) => return Ok(BodyResult::Skipped(why)),
             };
-            let s = crate::collect::francetravail::run(ctx, creds, job.param_bool("full")).await?;
+            let s = crate::collect::francetravail::run(
+                ctx,
+                creds,
+                job.param_bool("full"),
+                job.param_bool("force"),
+            )
+            .await?;
             Ok(BodyResult::Done(s))
         }
         JobKind::Opendata => {
@@ -356,7 +368,7 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             let cfg = crate::collect::boards::BoardConfig::from_params(&job.params)
                 .map_err(anyhow::Error::msg)?;
             Ok(BodyResult::Done(
-                crate::collect::boards::run(ctx, &cfg).await?,
+                crate::collect::boards::run(ctx, &cfg, job.param_bool("force")).await?,
             ))
         }
         JobKind::Indicators => {

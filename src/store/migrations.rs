@@ -29,6 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "clusters",
         sql: include_str!("migrations/0004_clusters.sql"),
     },
+    Migration {
+        version: 5,
+        name: "privacy_freshness",
+        sql: include_str!("migrations/0005_privacy_freshness.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -27,8 +27,11 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
                 .map(|s| {
                     json!({
                         "id": s.id, "name": s.name, "vintage": s.vintage, "data_date": s.data_date,
+                        "data_period": s.data_period, "data_age_days": s.data_age_days,
                         "last_success": s.last_success, "age_days": s.age_days,
-                        "expected_period_days": s.expected_period_days, "stale": s.stale,
+                        "expected_period_days": s.expected_period_days,
+                        "publication_lag_days": s.publication_lag_days, "stale": s.stale,
+                        "freshness": s.freshness,
                     })
                 })
                 .collect();

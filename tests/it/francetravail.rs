@@ -28,7 +28,7 @@ fn ctx(db: &TestDb, cfg: Config) -> JobCtx {
 }
 
 async fn run(db: &TestDb, cfg: &Config, full: bool) -> anyhow::Result<RunSummary> {
-    francetravail::run(&ctx(db, cfg.clone()), creds(), full).await
+    francetravail::run(&ctx(db, cfg.clone()), creds(), full, false).await
 }
 
 fn live(db: &TestDb) -> i64 {
@@ -170,7 +170,7 @@ async fn wrong_credentials_fail_clearly() {
         client_id: "x".into(),
         client_secret: "wrong".into(),
     };
-    let err = francetravail::run(&ctx(&db, mock.config(&["76"])), bad, false)
+    let err = francetravail::run(&ctx(&db, mock.config(&["76"])), bad, false, false)
         .await
         .unwrap_err();
     assert!(

@@ -141,3 +141,8 @@ pub async fn run_job_file(db: &TestDb, text: &str) -> observatoire::schedule::ru
     .await
     .unwrap()
 }
+
+/// Today (UTC) in French words, as the freshness sentences write it.
+pub fn french_today() -> String {
+    observatoire::status::french_date(chrono::Utc::now().date_naive())
+}

@@ -214,7 +214,8 @@ async fn health_reports_database_and_sources() {
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["database"], "ok");
-    assert_eq!(body["status"], "ok");
+    // the embedded data ends in 2019 (DARES) or 2016 (DEFM): honest freshness is degraded
+    assert_eq!(body["status"], "degraded");
     let sources = body["sources"].as_array().unwrap();
     assert!(sources
         .iter()
@@ -233,27 +234,57 @@ async fn methodology_lists_every_loaded_source() {
 }
 
 #[tokio::test]
-async fn stale_sources_degrade_health_and_are_flagged_on_pages() {
+async fn freshness_is_the_age_of_the_data_not_of_the_load() {
     let app = TestApp::spawn().await;
-    // the unemployment source was last refreshed 200 days ago (expected: every 92 days)
+    // Everything was loaded moments ago, but the DARES tensions are of 2019 and the DEFM series
+    // ends in 2016: both are out of date, and /health says so.
+    let body: serde_json::Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    let stale: Vec<&str> = body["stale_sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for id in ["dares-tensions", "dares-defm-dep", "insee-chomage-ze"] {
+        assert!(stale.contains(&id), "{id} not stale: {stale:?}");
+    }
+    // Nomenclatures are versions, not series.
+    assert!(!stale.contains(&"ft-rome4"), "{stale:?}");
+    let dares = body["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "dares-tensions")
+        .unwrap();
+    let today = crate::helpers::french_today();
+    assert_eq!(
+        dares["freshness"],
+        format!("données de 2019 — chargées le {today}")
+    );
+    assert_eq!(dares["age_days"], 0);
+
+    // Unemployment data whose latest quarter is the current one is fresh again.
     app.db
         .db
         .connect()
         .unwrap()
         .execute(
-            "UPDATE sources SET last_success_at = now()::TIMESTAMP - INTERVAL 200 DAY WHERE source_id = 'insee-chomage-ze'",
+            "UPDATE sources SET data_date = date_trunc('quarter', current_date) WHERE source_id = 'insee-chomage-ze'",
             [],
         )
         .unwrap();
     let body: serde_json::Value = app.get("/health").await.json().await.unwrap();
-    assert_eq!(body["status"], "degraded");
-    assert_eq!(
-        body["stale_sources"],
-        serde_json::json!(["insee-chomage-ze"])
-    );
+    let stale = body["stale_sources"].to_string();
+    assert!(!stale.contains("insee-chomage-ze"), "{stale}");
+    assert!(stale.contains("dares-tensions"), "{stale}");
     let html = app.get("/territoires/ze/2815").await.text().await.unwrap();
     assert!(
-        html.contains("données anciennes : dernière mise à jour il y a 200 jours"),
-        "stale warning missing"
+        html.contains("données de 2024 — chargées le"),
+        "BMO freshness sentence missing"
+    );
+    assert!(
+        html.contains("des données plus récentes que 2024 devraient être publiées"),
+        "stale BMO warning missing"
     );
 }

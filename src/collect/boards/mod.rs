@@ -139,7 +139,7 @@ impl BoardConfig {
 
 /// An offer read from a list page: link, title, employer, place, date.
 type Scraped = (
-    String,
+    Url,
     String,
     Option<String>,
     Option<String>,
@@ -169,6 +169,27 @@ fn parse_date(s: &str) -> Option<NaiveDateTime> {
         NaiveDate::from_ymd_opt(c[6].parse().ok()?, c[5].parse().ok()?, c[4].parse().ok()?)
     }?;
     date.and_hms_opt(0, 0, 0)
+}
+
+/// The address kept for a scraped offer, without query string or fragment (they can carry
+/// session or tracking tokens), and the key that identifies it: that address plus a hash of the
+/// query, so offers told apart only by their query stay apart. Migration 0005 computes the same
+/// key in SQL for offers stored before.
+pub fn public_address(url: &Url) -> (String, String) {
+    use sha2::Digest;
+    let mut bare = url.clone();
+    bare.set_query(None);
+    bare.set_fragment(None);
+    let address = bare.to_string();
+    let key = match url.query() {
+        Some(q) => {
+            let hash = sha2::Sha256::digest(q.as_bytes());
+            let hex: String = hash.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            format!("{address}|q:{hex}")
+        }
+        None => address.clone(),
+    };
+    (address, key)
 }
 
 /// Commune names of a département (normalised) → code; names shared by several communes are dropped.
@@ -213,7 +234,7 @@ fn locate(place: &str, communes: &HashMap<String, String>) -> Option<String> {
     })
 }
 
-pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
+pub async fn run(ctx: &JobCtx, cfg: &BoardConfig, force_close: bool) -> Result<RunSummary> {
     let s = cfg.selectors().map_err(|e| anyhow!(e))?;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -231,6 +252,10 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
         .iter()
         .filter_map(|u| Url::parse(u).ok())
         .collect();
+    let own_origins: HashSet<String> = queue
+        .iter()
+        .map(|u| u.origin().ascii_serialization())
+        .collect();
     let mut seen_pages: HashSet<Url> = HashSet::new();
     let (mut pages, mut blocked) = (0usize, 0usize);
     let mut items: Vec<Scraped> = Vec::new();
@@ -247,20 +272,23 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
         let origin = url.origin().ascii_serialization();
         if !robots.contains_key(&origin) {
             limiter.until_ready().await;
+            // robots.txt unreachable (5xx, network) or unreadable: the site cannot be read as it
+            // asks, so the run stops here, writing and closing nothing.
+            let unavailable = |why: String| {
+                anyhow!("robots.txt de {origin} indisponible ({why}) : collecte arrêtée, aucune offre enregistrée ni fermée")
+            };
             let r = match http.get(format!("{origin}/robots.txt")).send().await {
                 Ok(resp) if resp.status().is_success() => {
-                    Robots::parse(&resp.text().await.unwrap_or_default())
+                    let text = resp.text().await.map_err(|e| unavailable(e.to_string()))?;
+                    Robots::parse(&text).map_err(unavailable)?
                 }
                 Ok(resp) if resp.status().is_client_error() => Robots::allow_all(),
-                _ => Robots::disallow_all(),
+                Ok(resp) => return Err(unavailable(format!("réponse {}", resp.status()))),
+                Err(e) => return Err(unavailable(e.to_string())),
             };
             robots.insert(origin.clone(), r);
         }
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
-        if !robots[&origin].allowed(&path) {
+        if !robots[&origin].allowed(url.as_str()) {
             tracing::info!(%url, "page interdite par robots.txt : non visitée");
             blocked += 1;
             continue;
@@ -292,8 +320,7 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
                 .select(&s.link)
                 .next()
                 .and_then(|a| a.value().attr("href"))
-                .and_then(|h| url.join(h).ok())
-                .map(|u| u.to_string());
+                .and_then(|h| url.join(h).ok());
             let Some(link) = link else { continue };
             let pick = |sel: &Option<Selector>| {
                 sel.as_ref()
@@ -323,8 +350,13 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
             .and_then(|n| doc.select(n).next())
             .and_then(|a| a.value().attr("href"))
         {
-            if let Ok(u) = url.join(next) {
-                queue.push_back(u);
+            match url.join(next) {
+                // The crawler stays on the board's own site(s).
+                Ok(u) if own_origins.contains(&u.origin().ascii_serialization()) => {
+                    queue.push_back(u)
+                }
+                Ok(u) => tracing::info!(%u, "lien « page suivante » hors du site : non suivi"),
+                Err(_) => {}
             }
         }
         ctx.progress.add(1);
@@ -342,7 +374,8 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
     for (link, title, employer, place, date) in items {
         let rome = classifier.classify(&title).map(str::to_string);
         matched += rome.is_some() as usize;
-        let id = format!("{}:{}", cfg.source_id(), link);
+        let (link, key) = public_address(&link);
+        let id = format!("{}:{key}", cfg.source_id());
         by_id.insert(
             id.clone(),
             OfferRow {
@@ -353,8 +386,6 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
                 lieu_libelle: place.as_deref().and_then(scrub),
                 commune_brute: place.as_deref().and_then(|p| locate(p, &places)),
                 code_postal: None,
-                latitude: None,
-                longitude: None,
                 rome,
                 appellation_libelle: None,
                 entreprise_nom: employer.as_deref().and_then(scrub),
@@ -384,6 +415,10 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
     let url0 = cfg.start_urls[0].clone();
     // A run cut by the page budget did not see every offer: it closes nothing.
     let full = !budget_hit;
+    let guard = store::Guard {
+        max_drop_share: ctx.config.sources.max_drop_share,
+        force: force_close,
+    };
     let mut summary = ctx
         .db
         .call(move |c| {
@@ -396,6 +431,7 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
                 full,
                 now,
                 window_end: now,
+                guard,
             };
             let s = store::write(c, &batch, &cancel)?;
             let publisher = format!("site {site}");
@@ -408,6 +444,7 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig) -> Result<RunSummary> {
                 url: &url0,
                 method_anchor: "offres",
                 expected_period_days: Some(1),
+                publication_lag_days: Some(1),
             };
             store::finish(c, &source, &cancel)?;
             Ok(s)

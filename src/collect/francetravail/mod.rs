@@ -35,6 +35,7 @@ pub const SOURCE: SourceMeta = SourceMeta {
     url: "https://francetravail.io/data/api/offres-emploi",
     method_anchor: "offres",
     expected_period_days: Some(1),
+    publication_lag_days: Some(1),
 };
 
 /// The 101 départements.
@@ -66,8 +67,17 @@ pub fn credentials(cfg: &crate::config::FranceTravailConfig) -> Result<Credentia
     }
 }
 
-pub async fn run(ctx: &JobCtx, creds: Credentials, force_full: bool) -> Result<RunSummary> {
+pub async fn run(
+    ctx: &JobCtx,
+    creds: Credentials,
+    force_full: bool,
+    force_close: bool,
+) -> Result<RunSummary> {
     let cfg = &ctx.config.sources.france_travail;
+    let guard = store::Guard {
+        max_drop_share: ctx.config.sources.max_drop_share,
+        force: force_close,
+    };
     let client = Client::new(cfg, creds)?;
     let deps: Vec<String> = if cfg.departements.is_empty() {
         ALL_DEPARTEMENTS.iter().map(|d| d.to_string()).collect()
@@ -135,6 +145,7 @@ pub async fn run(ctx: &JobCtx, creds: Credentials, force_full: bool) -> Result<R
                     full,
                     now: now.naive_utc(),
                     window_end: now.naive_utc(),
+                    guard,
                 };
                 store::write(c, &batch, &cancel)
             })

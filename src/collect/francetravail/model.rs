@@ -47,8 +47,7 @@ pub struct ApiOffer {
 #[serde(default)]
 pub struct Lieu {
     pub libelle: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
+    // latitude/longitude are never read: nothing finer than the commune is kept.
     #[serde(rename = "codePostal")]
     pub code_postal: Option<String>,
     pub commune: Option<String>,
@@ -95,8 +94,6 @@ pub struct OfferRow {
     pub lieu_libelle: Option<String>,
     pub commune_brute: Option<String>,
     pub code_postal: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
     pub rome: Option<String>,
     pub appellation_libelle: Option<String>,
     pub entreprise_nom: Option<String>,
@@ -150,8 +147,6 @@ impl ApiOffer {
             lieu_libelle: text(lieu.libelle),
             commune_brute: code(lieu.commune),
             code_postal: code(lieu.code_postal),
-            latitude: lieu.latitude,
-            longitude: lieu.longitude,
             rome: code(self.rome_code),
             appellation_libelle: text(self.appellation_libelle),
             entreprise_nom: text(self.entreprise.and_then(|e| e.nom)),

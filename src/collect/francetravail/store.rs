@@ -13,7 +13,7 @@ use crate::schedule::context::{Cancel, RunSummary};
 
 const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
     id VARCHAR, intitule VARCHAR, date_creation TIMESTAMP, date_actualisation TIMESTAMP,
-    lieu_libelle VARCHAR, commune_brute VARCHAR, code_postal VARCHAR, latitude DOUBLE, longitude DOUBLE,
+    lieu_libelle VARCHAR, commune_brute VARCHAR, code_postal VARCHAR,
     rome VARCHAR, appellation_libelle VARCHAR, entreprise_nom VARCHAR, type_contrat VARCHAR,
     nature_contrat VARCHAR, experience_exige VARCHAR, qualification_code VARCHAR, naf VARCHAR,
     secteur_division VARCHAR, nombre_postes INTEGER, alternance BOOLEAN, accessible_th BOOLEAN,
@@ -37,10 +37,57 @@ pub struct Batch<'a> {
     pub now: NaiveDateTime,
     /// Upper bound of the collected window, for the next incremental run.
     pub window_end: NaiveDateTime,
+    /// When a full refresh may close offers.
+    pub guard: Guard,
+}
+
+/// The rule that keeps a collection that could not read its source from closing what is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard {
+    /// Largest share of the stored open offers that may vanish in one full refresh.
+    pub max_drop_share: f64,
+    /// A human checked the source: close whatever is missing.
+    pub force: bool,
+}
+
+/// Below this many stored open offers the share rule is not applied (small boards fluctuate);
+/// reading none at all where some are stored still trips the guard.
+const GUARD_MIN_STORED: i64 = 10;
+
+impl Guard {
+    /// Why closing would be wrong, when it would.
+    pub fn refuses(&self, stored_open: i64, read: i64) -> Option<String> {
+        if self.force || stored_open == 0 {
+            return None;
+        }
+        let floor = stored_open as f64 * (1.0 - self.max_drop_share);
+        if read == 0 || (stored_open >= GUARD_MIN_STORED && (read as f64) < floor) {
+            return Some(format!(
+                "{read} offres lues pour {stored_open} enregistrées ouvertes (baisse de plus de {:.0} %) : \
+                 source sans doute mal lue, aucune offre fermée ; après vérification, relancez avec --full --force",
+                self.max_drop_share * 100.0
+            ));
+        }
+        None
+    }
 }
 
 pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSummary> {
     let tx = conn.transaction()?;
+    // Offers open before this run, for the guard (counted before the upsert reopens any).
+    let stored_open: i64 = tx.query_row(
+        "SELECT count(*) FROM raw_ft_offre
+         WHERE source_id = ?1 AND (?2 IS NULL OR departement = ?2) AND closed_at IS NULL",
+        params![b.source_id, b.departement],
+        |r| r.get(0),
+    )?;
+    let refused = if b.full {
+        b.guard.refuses(stored_open, b.rows.len() as i64)
+    } else {
+        None
+    };
+    // A refused full refresh stores what it read but is not a full refresh.
+    let full = b.full && refused.is_none();
     tx.execute_batch(STAGING)?;
     // Which offers are already stored.
     {
@@ -80,8 +127,8 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         "UPDATE raw_ft_offre o SET
             source_id = ?3, intitule = s.intitule, date_creation = s.date_creation,
             date_actualisation = s.date_actualisation, lieu_libelle = s.lieu_libelle,
-            commune_brute = s.commune_brute, code_postal = s.code_postal, latitude = s.latitude,
-            longitude = s.longitude, commune = a.commune, rome = s.rome,
+            commune_brute = s.commune_brute, code_postal = s.code_postal,
+            commune = a.commune, rome = s.rome,
             appellation_libelle = s.appellation_libelle, entreprise_nom = s.entreprise_nom,
             type_contrat = s.type_contrat, nature_contrat = s.nature_contrat,
             experience_exige = s.experience_exige, qualification_code = s.qualification_code, naf = s.naf,
@@ -98,7 +145,7 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_ids);
          INSERT INTO raw_ft_offre_competence SELECT DISTINCT offre_id, code_ogr, libelle, exigence FROM ft_staging_comp;",
     )?;
-    let closed = if b.full {
+    let closed = if full {
         tx.execute(
             "UPDATE raw_ft_offre SET closed_at = ?1
              WHERE source_id = ?2 AND (?3 IS NULL OR departement = ?3) AND closed_at IS NULL
@@ -112,7 +159,7 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         "INSERT INTO collector_state VALUES (?5, ?1, ?2, CASE WHEN ?3 THEN ?4 END)
          ON CONFLICT (collector, scope) DO UPDATE SET last_success_at = excluded.last_success_at,
              last_full_refresh_at = coalesce(excluded.last_full_refresh_at, collector_state.last_full_refresh_at)",
-        params![b.scope, b.window_end, b.full, b.now, b.collector],
+        params![b.scope, b.window_end, full, b.now, b.collector],
     )?;
     tx.execute_batch("DROP TABLE ft_staging; DROP TABLE ft_staging_comp; DROP TABLE ft_ids;")?;
     cancel.check()?;
@@ -123,6 +170,7 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         rows_updated: updated,
         rows_closed: closed,
         note: None,
+        degraded: refused.map(|why| format!("{} : {why}", b.scope)),
     })
 }
 
@@ -193,8 +241,6 @@ fn head(rows: &[&OfferRow]) -> Columns {
         ("lieu_libelle", text(rows, |r| r.lieu_libelle.as_deref())),
         ("commune_brute", text(rows, |r| r.commune_brute.as_deref())),
         ("code_postal", text(rows, |r| r.code_postal.as_deref())),
-        ("latitude", float(rows, |r| r.latitude)),
-        ("longitude", float(rows, |r| r.longitude)),
     ]
 }
 
