@@ -94,6 +94,14 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
                     );
                     Ok(())
                 }
+                Status::Degraded => bail!(
+                    "{} : exécution dégradée (degraded) — {} lues, {} ajoutées, {} mises à jour, aucune fermée : {}",
+                    job.name,
+                    s.rows_read,
+                    s.rows_added,
+                    s.rows_updated,
+                    outcome.error.unwrap_or_default()
+                ),
                 Status::Skipped => bail!(
                     "{} ignorée : {}",
                     job.name,

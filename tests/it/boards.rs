@@ -287,3 +287,217 @@ async fn the_same_job_on_two_sources_counts_once() {
     );
     assert_eq!(bakers, raw - 1);
 }
+
+/// A board whose list page is served by `page` and robots.txt by `robots`.
+async fn board_serving(robots: ResponseTemplate, page: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/robots.txt"))
+        .respond_with(robots)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/offres"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(page.to_string(), "text/html; charset=utf-8"),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+fn open_offers(db: &TestDb) -> i64 {
+    count(
+        &db.db,
+        "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'site-metropole' AND closed_at IS NULL",
+    )
+}
+
+#[tokio::test]
+async fn a_board_whose_robots_txt_is_unavailable_stores_and_closes_nothing() {
+    let db = test_db();
+    run(&board().await, &db, 20).await;
+    assert_eq!(open_offers(&db), 6);
+    for robots in [
+        ResponseTemplate::new(503),
+        ResponseTemplate::new(500).set_body_string("erreur"),
+    ] {
+        let down = board_serving(robots, "<ul></ul>").await;
+        let out = run(&down, &db, 20).await;
+        assert_eq!(out.status, Status::Failed, "{:?}", out.error);
+        let err = out.error.unwrap();
+        assert!(
+            err.contains("robots.txt") && err.contains("aucune offre enregistrée ni fermée"),
+            "{err}"
+        );
+        assert_eq!(
+            open_offers(&db),
+            6,
+            "offers closed after a robots.txt failure"
+        );
+        let pages = down.received_requests().await.unwrap();
+        assert!(
+            pages.iter().all(|r| r.url.path() == "/robots.txt"),
+            "a page was fetched without robots.txt"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redesigned_board_matching_nothing_closes_nothing_unless_forced() {
+    let db = test_db();
+    run(&board().await, &db, 20).await;
+    // The site changed its markup: the selectors find no offer.
+    let redesigned = board_serving(
+        ResponseTemplate::new(200).set_body_string("User-agent: *\nAllow: /\n"),
+        "<html><body><div class=\"job-card\"><h3>Aide-soignant</h3></div></body></html>",
+    )
+    .await;
+    let out = run(&redesigned, &db, 20).await;
+    assert_eq!(out.status, Status::Degraded, "{:?}", out.error);
+    let why = out.error.unwrap();
+    assert!(
+        why.contains("0 offres lues pour 6 enregistrées ouvertes") && why.contains("--force"),
+        "{why}"
+    );
+    assert_eq!(open_offers(&db), 6);
+    let status: String = db
+        .db
+        .connect()
+        .unwrap()
+        .query_row(
+            "SELECT status FROM job_runs WHERE job = 'site-metropole' ORDER BY run_id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(status, "degraded");
+
+    // After a human check, --full --force (the job parameter `force`) closes them.
+    let jobs = board_job_dir(&redesigned);
+    let db_path = db.db.path().to_path_buf();
+    let TestDb {
+        db: handle,
+        _dir: keep,
+    } = db;
+    drop(handle); // the binary opens the database itself
+    let cfg = jobs.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[database]\npath = {:?}\n[scheduler]\njobs_dir = {:?}\nenabled = false\n",
+            db_path,
+            jobs.path().join("jobs")
+        ),
+    )
+    .unwrap();
+    let run_bin = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_observatoire"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, text) = run_bin(&["jobs", "run", "site-metropole", "--full"]);
+    assert!(!ok, "a degraded run must exit non-zero: {text}");
+    assert!(
+        text.contains("degraded") && text.contains("--force"),
+        "{text}"
+    );
+    let (ok, text) = run_bin(&["jobs", "run", "site-metropole", "--force"]);
+    assert!(!ok && text.contains("--full"), "--force alone: {text}");
+    let (ok, text) = run_bin(&["jobs", "run", "site-metropole", "--full", "--force"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("6 fermées"), "{text}");
+    let db = observatoire::store::Db::open(&db_path).unwrap();
+    assert_eq!(count(&db, "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'site-metropole' AND closed_at IS NULL"), 0);
+    drop(keep);
+}
+
+/// A jobs folder holding the board job pointed at `server`.
+fn board_job_dir(server: &MockServer) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    std::fs::write(
+        dir.path().join("jobs/site.toml"),
+        format!(
+            r#"name = "site-metropole"
+kind = "scraper"
+schedule = "0 0 7 * * *"
+retries = 0
+[params]
+site = "metropole"
+name = "Emploi Métropole Rouen Normandie"
+start_urls = ["{uri}/offres"]
+item = "li.offre"
+title = ".offre-titre"
+link = ".offre-titre a"
+rate_limit = 50.0
+"#,
+            uri = server.uri()
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn the_crawler_stays_on_its_site_and_keeps_no_query_strings() {
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<ul></ul>"))
+        .mount(&other)
+        .await;
+    let page = format!(
+        r#"<ul>
+  <li class="offre"><h2 class="offre-titre"><a href="/offres/1-cariste?utm_source=lettre&amp;sid=8f3a#postuler">Cariste</a></h2></li>
+  <li class="offre"><h2 class="offre-titre"><a href="/offres/voir?id=2">Serveur</a></h2></li>
+  <li class="offre"><h2 class="offre-titre"><a href="/offres/voir?id=3">Boulanger</a></h2></li>
+</ul>
+<a rel="next" href="{}/offres?page=2">suivante</a>"#,
+        other.uri()
+    );
+    let server = board_serving(
+        ResponseTemplate::new(200).set_body_string("User-agent: *\nAllow: /\n"),
+        &page,
+    )
+    .await;
+    let db = test_db();
+    let out = run(&server, &db, 20).await;
+    assert_eq!(out.status, Status::Success, "{:?}", out.error);
+    assert!(
+        other.received_requests().await.unwrap().is_empty(),
+        "followed a next-page link to another site"
+    );
+    let c = db.db.connect().unwrap();
+    let stored: Vec<(String, String)> = c
+        .prepare(
+            "SELECT id, url FROM raw_ft_offre WHERE source_id = 'site-metropole' ORDER BY url, id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        stored.len(),
+        3,
+        "offers told apart by their query stay apart: {stored:?}"
+    );
+    for (id, url) in &stored {
+        for s in [id, url] {
+            assert!(
+                !s.contains('?') && !s.contains('#') && !s.contains("sid"),
+                "{s}"
+            );
+        }
+    }
+    assert!(stored[0].1.ends_with("/offres/1-cariste"), "{stored:?}");
+    assert!(stored[1].1.ends_with("/offres/voir"), "{stored:?}");
+}

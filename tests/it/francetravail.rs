@@ -224,6 +224,47 @@ async fn a_full_refresh_closes_vanished_offers_and_reopens_returning_ones() {
     assert_eq!(stored(&db), 300);
 }
 
+/// A full refresh that reads far fewer offers than are stored open (an API serving a partial
+/// total, a query that stopped matching) closes nothing and says why; `force` closes.
+#[tokio::test]
+async fn a_full_refresh_that_reads_too_little_closes_nothing() {
+    let mock = FtMock::start().await;
+    let all = offers("76", "76540", 300, 10, Utc::now());
+    mock.set_offers(all.clone());
+    let db = test_db();
+    let cfg = mock.config(&["76"]);
+    run(&db, &cfg, true).await.unwrap();
+    assert_eq!(live(&db), 300);
+    // The API now serves 100 of them: a drop of two thirds (> 50 %).
+    mock.set_offers(all[..100].to_vec());
+    let s = run(&db, &cfg, true).await.unwrap();
+    assert_eq!(s.rows_closed, 0);
+    assert_eq!(live(&db), 300);
+    let why = s.degraded.expect("the run must be degraded");
+    assert!(
+        why.starts_with("76 : 100 offres lues pour 300 enregistrées ouvertes"),
+        "{why}"
+    );
+    // A drop within the configured share is an ordinary full refresh.
+    mock.set_offers(all[..200].to_vec());
+    let s = run(&db, &cfg, true).await.unwrap();
+    assert_eq!((s.rows_closed, s.degraded), (100, None));
+    assert_eq!(live(&db), 200);
+    // Nothing served at all where 200 are stored: refused whatever the share.
+    mock.set_offers(vec![]);
+    let mut loose = cfg.clone();
+    loose.sources.max_drop_share = 0.99;
+    let s = run(&db, &loose, true).await.unwrap();
+    assert!(s.degraded.is_some());
+    assert_eq!(live(&db), 200);
+    // After a human check, force closes.
+    let s = francetravail::run(&ctx(&db, cfg.clone()), creds(), true, true)
+        .await
+        .unwrap();
+    assert_eq!((s.rows_closed, s.degraded), (200, None));
+    assert_eq!(live(&db), 0);
+}
+
 #[tokio::test]
 async fn incremental_runs_ask_only_for_recent_offers() {
     let mock = FtMock::start().await;

@@ -92,7 +92,11 @@ fn sel(field: &str, s: &str) -> Result<Selector, String> {
 
 impl BoardConfig {
     pub fn from_params(params: &toml::Table) -> Result<BoardConfig, String> {
-        let cfg: BoardConfig = params.clone().try_into().map_err(|e: toml::de::Error| {
+        // `full` and `force` are run flags (`jobs run NAME --full --force`), not settings.
+        let mut params = params.clone();
+        params.remove("full");
+        params.remove("force");
+        let cfg: BoardConfig = params.try_into().map_err(|e: toml::de::Error| {
             format!(
                 "champ `params` : {}",
                 e.to_string().trim().replace('\n', " ")
