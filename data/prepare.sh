@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the embedded default dataset (data/default/*.gz) from the project's shared public data.
 # Usage: data/prepare.sh [SHARED_DATA_DIR]   (default: ../shared/data beside the checkout)
-# Files are copied unchanged and gzip-compressed (DuckDB reads .csv.gz directly).
+# Files are copied unchanged and gzip-compressed (DuckDB reads .csv.gz directly), but for the
+# offers sample, which is made privacy-safe first (see redact_offers below and data/README.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=${1:-"$here/../../shared/data"}
@@ -37,8 +38,34 @@ files=(
   france_travail/offres_sample/offres_2025-11-13_15_flat.csv
   france_travail/offres_sample/offres_2025-11-13_15_competences.csv
 )
+# The offers sample: workplace coordinates dropped (nothing finer than the commune is kept) and
+# e-mails and French phone numbers removed from every text cell (the patterns of
+# src/collect/privacy.rs), so the repository holds no personal data.
+redact_offers() {
+  python3 - "$1" <<'PY'
+import csv, re, sys
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(?:(?:\+|\b00)33[ .\-/]?(?:\(0\)[ .\-/]?)?|\b0)[1-9](?:(?:[ .\-/]?[0-9]{2}){4}|[ .\-/]?[0-9]{3}[ .\-/]?[0-9]{3}[ .\-/]?[0-9]{2})\b")
+drop = {"lieuTravail_latitude", "lieuTravail_longitude"}
+rows = csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))
+cols = [c for c in rows.fieldnames if c not in drop]
+out = csv.DictWriter(sys.stdout, fieldnames=cols, lineterminator="\n", extrasaction="ignore")
+out.writeheader()
+for r in rows:
+    for c in cols:
+        v = r[c]
+        if v and not c.startswith("date"):
+            w = " ".join(PHONE.sub("", EMAIL.sub("", v)).split())
+            r[c] = w
+    out.writerow(r)
+PY
+}
 rm -rf "$out"; mkdir -p "$out"
 for f in "${files[@]}"; do
-  gzip -9 -n -c "$src/$f" > "$out/$(basename "$f").gz"
+  if [[ "$f" == */offres_2025-11-13_15_flat.csv ]]; then
+    redact_offers "$src/$f" | gzip -9 -n > "$out/$(basename "$f").gz"
+  else
+    gzip -9 -n -c "$src/$f" > "$out/$(basename "$f").gz"
+  fi
 done
 du -sh "$out"

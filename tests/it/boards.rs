@@ -137,7 +137,7 @@ async fn scrapes_pages_honours_robots_and_classifies_titles() {
     assert_eq!(
         count(
             &db.db,
-            "SELECT count(*) FROM raw_ft_offre WHERE entreprise_nom LIKE '%02 35%'"
+            "SELECT count(*) FROM raw_ft_offre WHERE entreprise_nom LIKE '%02 61%'"
         ),
         0
     );

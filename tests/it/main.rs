@@ -9,5 +9,6 @@ mod helpers;
 mod imports;
 mod init;
 mod jobs;
+mod privacy_scan;
 mod referentials;
 mod web;
