@@ -46,6 +46,10 @@ pub enum Command {
         source: String,
         /// CSV file (or XLSX/ODS spreadsheet).
         file: PathBuf,
+        /// Replace the whole stored series by the file (by default, only the periods ×
+        /// territories the file holds are replaced).
+        #[arg(long)]
+        replace_all: bool,
     },
     /// Scheduled jobs (`jobs/*.toml`).
     Jobs {
@@ -110,12 +114,27 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Import { source, file } => {
+        Command::Import {
+            source,
+            file,
+            replace_all,
+        } => {
             let source: crate::collect::import::ImportSource =
                 source.parse().map_err(anyhow::Error::msg)?;
             let db = Db::open(&db_path)?;
             crate::init::run(&mut db.connect()?)?;
-            let report = crate::collect::import::import(&mut db.connect()?, source, &file)?;
+            let mode = if replace_all {
+                crate::collect::Replace::All
+            } else {
+                crate::collect::Replace::Keys
+            };
+            let report = crate::collect::import::import_cancellable(
+                &mut db.connect()?,
+                source,
+                &file,
+                mode,
+                &crate::schedule::context::Cancel::default(),
+            )?;
             println!(
                 "{} : {} lignes importées (millésime {}).",
                 file.display(),

@@ -236,6 +236,9 @@ pub struct JobRun {
     pub rows_added: i64,
     pub rows_updated: i64,
     pub rows_closed: i64,
+    /// Error or run note. Admin and CLI only: the public `/api/v1/jobs` leaves it out (it can
+    /// name hosts, files and upstream answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 

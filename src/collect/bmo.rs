@@ -6,7 +6,10 @@ use std::path::Path;
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
+use super::{
+    count, csv, exec, record_source_vintage, replace_rows, validate, Col, Replace, SourceMeta,
+    LICENCE_OUVERTE,
+};
 
 pub const DEFAULT_FILE: &str = "bmo_2024_bassin_metier.csv.gz";
 
@@ -38,8 +41,9 @@ const COLUMNS: &[(&str, Col)] = &[
     ("smet", Col::IntOrSecret),
 ];
 
-/// Replaces the survey years present in `file` (in the caller's transaction).
-pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
+/// Replaces the survey years × bassins × départements present in `file` (in the caller's
+/// transaction).
+pub fn load(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     validate(conn, file, &file.display().to_string(), COLUMNS)?;
     let src = csv(file);
     let cell = |c: &str, name: &str| {
@@ -59,16 +63,20 @@ pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
     if dups > 0 {
         anyhow::bail!("{} : {dups} croisement(s) année × bassin × département × métier en double ; rien n'a été importé", file.display());
     }
-    exec(
+    let select = format!(
+        "SELECT '{}', annee, metier, metier_libelle, famille, famille_libelle, region,
+            departement, bassin, bassin_libelle, projets, projets_secret, difficiles, difficiles_secret,
+            saisonniers, saisonniers_secret FROM bmo_in",
+        SOURCE.id
+    );
+    let (_, inserted) = replace_rows(
         conn,
-        "DELETE FROM raw_bmo WHERE annee IN (SELECT DISTINCT annee FROM bmo_in)",
+        "raw_bmo",
+        &select,
+        &["annee", "bassin", "departement"],
+        mode,
         file,
     )?;
-    exec(conn, &format!(
-        "INSERT INTO raw_bmo SELECT '{}', annee, metier, metier_libelle, famille, famille_libelle, region,
-            departement, bassin, bassin_libelle, projets, projets_secret, difficiles, difficiles_secret,
-            saisonniers, saisonniers_secret FROM bmo_in", SOURCE.id), file)?;
-    let n = count(conn, "SELECT count(*) FROM bmo_in")?;
     exec(conn, "DROP TABLE bmo_in", file)?;
     let (first, last): (i64, i64) =
         conn.query_row("SELECT min(annee), max(annee) FROM raw_bmo", [], |r| {
@@ -87,5 +95,5 @@ pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
         Some(&format!("{last}-01-01")),
         &vintage,
     )?;
-    Ok(n)
+    Ok(inserted)
 }

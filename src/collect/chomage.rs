@@ -1,12 +1,17 @@
 //! INSEE localised unemployment rate by zone d'emploi 2020 (quarterly, seasonally adjusted).
 //! Accepts the long format (`ze2020, trimestre, taux_chomage`) or INSEE's wide layout (`ZE2020`
-//! then one column per quarter `2003-T1` …). The whole series is replaced (INSEE revises it).
+//! then one column per quarter `2003-T1` …). The quarters × zones of the file replace those
+//! stored (INSEE revises the series: a full file replaces it all); `--replace-all` replaces the
+//! whole series.
 use std::path::Path;
 
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
+use super::{
+    count, csv, record_source_vintage, replace_rows, validate, Col, Replace, SourceMeta,
+    LICENCE_OUVERTE,
+};
 
 pub const DEFAULT_FILE: &str = "insee_taux_chomage_ze2020_2003T1_2023T3_long.csv.gz";
 
@@ -23,7 +28,7 @@ pub const SOURCE: SourceMeta = SourceMeta {
     publication_lag_days: Some(92 + 80),
 };
 
-pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
+pub fn load(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     let label = file.display().to_string();
     let cols: Vec<String> = conn
         .prepare(&format!("DESCRIBE SELECT * FROM {}", csv(file)))?
@@ -65,12 +70,17 @@ pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
             csv(file)
         )
     };
-    exec(conn, "DELETE FROM raw_chomage_ze", file)?;
-    exec(
+    let select = format!(
+        "SELECT '{}' AS source_id, ze AS ze2020, q AS trimestre, CAST(replace(trim(v), ',', '.') AS DOUBLE)
+         FROM ({src}) WHERE nullif(trim(v), '') IS NOT NULL",
+        SOURCE.id
+    );
+    let (_, inserted) = replace_rows(
         conn,
-        &format!(
-        "INSERT INTO raw_chomage_ze SELECT '{}', ze, q, CAST(replace(trim(v), ',', '.') AS DOUBLE)
-         FROM ({src}) WHERE nullif(trim(v), '') IS NOT NULL", SOURCE.id),
+        "raw_chomage_ze",
+        &select,
+        &["ze2020", "trimestre"],
+        mode,
         file,
     )?;
     let n = count(conn, "SELECT count(*) FROM raw_chomage_ze")?;
@@ -86,7 +96,7 @@ pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
         Some(&quarter_start(&last)),
         &format!("{first} à {last}"),
     )?;
-    Ok(n)
+    Ok(inserted)
 }
 
 /// `2023-T3` → `2023-07-01`.

@@ -5,7 +5,10 @@ use std::path::Path;
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
+use super::{
+    count, csv, record_source_vintage, replace_rows, validate, Col, Replace, SourceMeta,
+    LICENCE_OUVERTE,
+};
 
 pub const TENSIONS_FILE: &str = "dares_tensions_2019_fap_nat_reg_dep.csv.gz";
 pub const EVOLUTION_FILE: &str = "dares_tensions_evolution_2011_2019_nat.csv.gz";
@@ -39,12 +42,13 @@ fn quintile(col: &str) -> String {
 
 /// Both default files.
 pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
-    let n = load_tensions(conn, &dir.join(TENSIONS_FILE))?;
-    Ok(n + load_evolution(conn, &dir.join(EVOLUTION_FILE))?)
+    let n = load_tensions(conn, &dir.join(TENSIONS_FILE), Replace::Keys)?;
+    Ok(n + load_evolution(conn, &dir.join(EVOLUTION_FILE), Replace::Keys)?)
 }
 
-/// Tension indicators by FAP and territory level; replaces the years present in the file.
-pub fn load_tensions(conn: &Connection, file: &Path) -> Result<i64> {
+/// Tension indicators by FAP and territory level; replaces the years × territories present in
+/// the file.
+pub fn load_tensions(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     let mut spec = vec![
         ("fap", Col::Code),
         ("Emploi moyen", Col::Decimal),
@@ -59,13 +63,22 @@ pub fn load_tensions(conn: &Connection, file: &Path) -> Result<i64> {
     validate(conn, file, &file.display().to_string(), &spec)?;
     let src = csv(file);
     let q: Vec<String> = QUINTILES.iter().map(|c| quintile(c)).collect();
-    exec(conn, &format!("DELETE FROM raw_dares_tension WHERE annee IN (SELECT DISTINCT CAST(\"Année\" AS INTEGER) FROM {src})"), file)?;
-    exec(conn, &format!(
-        "INSERT INTO raw_dares_tension SELECT '{id}', CAST(\"Année\" AS INTEGER), trim(niveau_geo), trim(niveau_fap),
-            nullif(trim(reg), ''), nullif(trim(dep), ''), trim(fap),
+    let select = format!(
+        "SELECT '{id}' AS source_id, CAST(\"Année\" AS INTEGER) AS annee, trim(niveau_geo) AS niveau_geo, trim(niveau_fap),
+            nullif(trim(reg), '') AS region, nullif(trim(dep), '') AS departement, trim(fap),
             CAST(nullif(trim(\"Emploi moyen\"), '') AS DOUBLE), CAST(nullif(trim(Tension), '') AS DOUBLE), {q}
          FROM {src}",
-        id = SOURCE.id, q = q.join(", ")), file)?;
+        id = SOURCE.id,
+        q = q.join(", ")
+    );
+    let (_, inserted) = replace_rows(
+        conn,
+        "raw_dares_tension",
+        &select,
+        &["annee", "niveau_geo", "region", "departement"],
+        mode,
+        file,
+    )?;
     let n = count(conn, "SELECT count(*) FROM raw_dares_tension")?;
     let last = count(conn, "SELECT max(annee) FROM raw_dares_tension")?;
     record_source_vintage(
@@ -75,11 +88,12 @@ pub fn load_tensions(conn: &Connection, file: &Path) -> Result<i64> {
         Some(&format!("{last}-01-01")),
         &last.to_string(),
     )?;
-    Ok(n)
+    Ok(inserted)
 }
 
-/// National tension series; replaces it whole.
-pub fn load_evolution(conn: &Connection, file: &Path) -> Result<i64> {
+/// National tension series; replaces the years present in the file (the whole series with
+/// [`Replace::All`]).
+pub fn load_evolution(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     validate(
         conn,
         file,
@@ -91,15 +105,19 @@ pub fn load_evolution(conn: &Connection, file: &Path) -> Result<i64> {
         ],
     )?;
     let src = csv(file);
-    exec(conn, "DELETE FROM raw_dares_tension_evolution", file)?;
-    exec(
+    let select = format!(
+        "SELECT '{}' AS source_id, trim(fap) AS fap, CAST(\"Année\" AS INTEGER) AS annee,
+            CAST(nullif(trim(Tension), '') AS DOUBLE) FROM {src}",
+        SOURCE.id
+    );
+    let (_, inserted) = replace_rows(
         conn,
-        &format!(
-        "INSERT INTO raw_dares_tension_evolution SELECT '{}', trim(fap), CAST(\"Année\" AS INTEGER),
-            CAST(nullif(trim(Tension), '') AS DOUBLE) FROM {src}", SOURCE.id),
+        "raw_dares_tension_evolution",
+        &select,
+        &["annee"],
+        mode,
         file,
     )?;
-    let n = count(conn, "SELECT count(*) FROM raw_dares_tension_evolution")?;
     let (first, last): (i64, i64) = conn.query_row(
         "SELECT min(annee), max(annee) FROM raw_dares_tension_evolution",
         [],
@@ -117,5 +135,5 @@ pub fn load_evolution(conn: &Connection, file: &Path) -> Result<i64> {
         Some(&format!("{cur}-01-01")),
         &format!("{cur} (série nationale {first}–{last})"),
     )?;
-    Ok(n)
+    Ok(inserted)
 }

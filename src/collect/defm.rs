@@ -5,7 +5,10 @@ use std::path::Path;
 use anyhow::Result;
 use duckdb::Connection;
 
-use super::{count, csv, exec, record_source_vintage, validate, Col, SourceMeta, LICENCE_OUVERTE};
+use super::{
+    count, csv, record_source_vintage, replace_rows, validate, Col, Replace, SourceMeta,
+    LICENCE_OUVERTE,
+};
 
 pub const DEFAULT_FILE: &str = "dares_defm_departement_categorie_mensuel_1996_2016.csv.gz";
 
@@ -22,7 +25,8 @@ pub const SOURCE: SourceMeta = SourceMeta {
     publication_lag_days: Some(31 + 30),
 };
 
-pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
+/// Replaces the months × départements present in `file`.
+pub fn load(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     validate(
         conn,
         file,
@@ -35,14 +39,18 @@ pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
         ],
     )?;
     let src = csv(file);
-    exec(
+    let select = format!(
+        "SELECT '{}', trim(date) AS mois, trim(code_departement) AS departement, trim(categorie), CAST(trim(defm) AS INTEGER) FROM {src}",
+        SOURCE.id
+    );
+    let (_, inserted) = replace_rows(
         conn,
-        &format!("DELETE FROM raw_defm_dep WHERE mois IN (SELECT DISTINCT trim(date) FROM {src})"),
+        "raw_defm_dep",
+        &select,
+        &["mois", "departement"],
+        mode,
         file,
     )?;
-    exec(conn, &format!(
-        "INSERT INTO raw_defm_dep SELECT '{}', trim(date), trim(code_departement), trim(categorie), CAST(trim(defm) AS INTEGER) FROM {src}",
-        SOURCE.id), file)?;
     let n = count(conn, "SELECT count(*) FROM raw_defm_dep")?;
     let (first, last): (String, String) =
         conn.query_row("SELECT min(mois), max(mois) FROM raw_defm_dep", [], |r| {
@@ -55,5 +63,5 @@ pub fn load(conn: &Connection, file: &Path) -> Result<i64> {
         Some(&format!("{last}-01")),
         &format!("{first} à {last}"),
     )?;
-    Ok(n)
+    Ok(inserted)
 }

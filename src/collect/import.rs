@@ -9,6 +9,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use calamine::{Data, Reader};
 use duckdb::Connection;
 
+use super::Replace;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImportSource {
@@ -156,21 +158,25 @@ fn header_hint(source: ImportSource) -> &'static str {
     }
 }
 
-/// Loads `file` as `source` inside one transaction, then refreshes the indicators.
+/// Loads `file` as `source` inside one transaction (replacing the periods × territories it
+/// holds), then refreshes the indicators.
 pub fn import(conn: &mut Connection, source: ImportSource, file: &Path) -> Result<ImportReport> {
     import_cancellable(
         conn,
         source,
         file,
+        Replace::Keys,
         &crate::schedule::context::Cancel::default(),
     )
 }
 
-/// [`import`], refusing to commit once `cancel` is set (job timeout or shutdown).
+/// [`import`] with a replacement mode, refusing to commit once `cancel` is set (job timeout or
+/// shutdown).
 pub fn import_cancellable(
     conn: &mut Connection,
     source: ImportSource,
     file: &Path,
+    mode: Replace,
     cancel: &crate::schedule::context::Cancel,
 ) -> Result<ImportReport> {
     if !file.is_file() {
@@ -192,11 +198,11 @@ pub fn import_cancellable(
     };
     let tx = conn.transaction()?;
     let loaded = match source {
-        ImportSource::Bmo => super::bmo::load(&tx, &path),
-        ImportSource::DaresTensions => super::dares::load_tensions(&tx, &path),
-        ImportSource::ChomageZe => super::chomage::load(&tx, &path),
-        ImportSource::UrssafZe => super::urssaf::load_ze(&tx, &path),
-        ImportSource::Defm => super::defm::load(&tx, &path),
+        ImportSource::Bmo => super::bmo::load(&tx, &path, mode),
+        ImportSource::DaresTensions => super::dares::load_tensions(&tx, &path, mode),
+        ImportSource::ChomageZe => super::chomage::load(&tx, &path, mode),
+        ImportSource::UrssafZe => super::urssaf::load_ze(&tx, &path, mode),
+        ImportSource::Defm => super::defm::load(&tx, &path, mode),
     };
     let rows = loaded.map_err(|e| {
         // Messages name the file the user gave, and sheet rows for spreadsheets.

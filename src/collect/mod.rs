@@ -98,12 +98,77 @@ pub fn record_source_vintage(
 /// Loads every embedded dataset from `dir` (extracted default files).
 pub fn load_defaults(conn: &Connection, dir: &Path) -> Result<()> {
     ft_offres_sample::load(conn, dir)?;
-    bmo::load(conn, &dir.join(bmo::DEFAULT_FILE))?;
+    bmo::load(conn, &dir.join(bmo::DEFAULT_FILE), Replace::Keys)?;
     dares::load(conn, dir)?;
-    chomage::load(conn, &dir.join(chomage::DEFAULT_FILE))?;
+    chomage::load(conn, &dir.join(chomage::DEFAULT_FILE), Replace::Keys)?;
     urssaf::load(conn, dir)?;
-    defm::load(conn, &dir.join(defm::DEFAULT_FILE))?;
+    defm::load(conn, &dir.join(defm::DEFAULT_FILE), Replace::Keys)?;
     Ok(())
+}
+
+/// How an import replaces what is stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Replace {
+    /// Exactly the periods × territories present in the file (the default).
+    #[default]
+    Keys,
+    /// The whole series (`import … --replace-all`).
+    All,
+}
+
+/// Replaces rows of `table` by the rows of `select` (a query producing the table's columns in
+/// order): with [`Replace::Keys`], the stored rows whose `keys` (period and territory columns)
+/// appear in the new rows; with [`Replace::All`], every row. A keyed replacement that would
+/// delete more rows than it brings is refused: it would shrink a series the file only
+/// partly covers. Returns (deleted, inserted). Runs in the caller's transaction.
+pub fn replace_rows(
+    conn: &Connection,
+    table: &str,
+    select: &str,
+    keys: &[&str],
+    mode: Replace,
+    file: &Path,
+) -> Result<(i64, i64)> {
+    exec(
+        conn,
+        &format!("CREATE OR REPLACE TEMP TABLE replace_stage AS {select}"),
+        file,
+    )?;
+    let inserted = count(conn, "SELECT count(*) FROM replace_stage")?;
+    let deleted = match mode {
+        Replace::All => exec(conn, &format!("DELETE FROM {table}"), file)? as i64,
+        Replace::Keys => {
+            let on = keys
+                .iter()
+                .map(|k| format!("t.{k} IS NOT DISTINCT FROM s.{k}"))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            exec(
+                conn,
+                &format!(
+                    "DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT {k} FROM replace_stage) s WHERE {on})",
+                    k = keys.join(", ")
+                ),
+                file,
+            )? as i64
+        }
+    };
+    if mode == Replace::Keys && deleted > inserted {
+        anyhow::bail!(
+            "{} : l'import supprimerait {deleted} lignes déjà enregistrées pour n'en apporter que {inserted} \
+             (mêmes {} que le fichier) ; rien n'a été importé. Pour remplacer toute la série par ce fichier, \
+             relancez avec --replace-all",
+            file.display(),
+            keys.join(" × ")
+        );
+    }
+    exec(
+        conn,
+        &format!("INSERT INTO {table} SELECT * FROM replace_stage"),
+        file,
+    )?;
+    exec(conn, "DROP TABLE replace_stage", file)?;
+    Ok((deleted, inserted))
 }
 
 pub fn count(conn: &Connection, sql: &str) -> Result<i64> {

@@ -6,8 +6,8 @@ use anyhow::Result;
 use duckdb::Connection;
 
 use super::{
-    count, csv, exec, record_source, record_source_vintage, validate_from, Col, SourceMeta,
-    LICENCE_OUVERTE,
+    count, csv, exec, record_source, record_source_vintage, replace_rows, validate_from, Col,
+    Replace, SourceMeta, LICENCE_OUVERTE,
 };
 
 pub const ZE_FILE: &str = "urssaf_effectifs_ze2020_trimestriel.csv.gz";
@@ -40,13 +40,14 @@ pub const SOURCE_APE: SourceMeta = SourceMeta {
 
 /// Both default files.
 pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
-    Ok(load_ze(conn, &dir.join(ZE_FILE))? + load_ape(conn, &dir.join(APE_FILE))?)
+    Ok(load_ze(conn, &dir.join(ZE_FILE), Replace::Keys)? + load_ape(conn, &dir.join(APE_FILE))?)
 }
 
 /// Quarterly employment by zone d'emploi. Accepts the column names of the Opendatasoft export
 /// (`Année`, `Code zone d'emploi`, …: names are normalised) or the shipped extract. Replaces the
-/// whole series (URSSAF revises it).
-pub fn load_ze(conn: &Connection, file: &Path) -> Result<i64> {
+/// quarters × zones present in the file (URSSAF revises the series: a full export replaces it all),
+/// or the whole series with [`Replace::All`].
+pub fn load_ze(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     let label = file.display().to_string();
     // Normalised names: lower case, accents and punctuation folded to `_`.
     let norm = format!(
@@ -90,11 +91,19 @@ pub fn load_ze(conn: &Connection, file: &Path) -> Result<i64> {
             ("masse", Col::Decimal),
         ],
     )?;
-    exec(conn, "DELETE FROM raw_urssaf_ze", file)?;
-    exec(conn, &format!(
-        "INSERT INTO raw_urssaf_ze SELECT '{}', CAST(trim(annee) AS INTEGER), CAST(trim(trimestre) AS INTEGER), lpad(trim(ze), 4, '0'),
+    let select = format!(
+        "SELECT '{}' AS source_id, CAST(trim(annee) AS INTEGER) AS annee, CAST(trim(trimestre) AS INTEGER) AS trimestre,
+            lpad(trim(ze), 4, '0') AS ze2020,
             CAST(CAST(nullif(trim(brut), '') AS DOUBLE) AS BIGINT), CAST(CAST(nullif(trim(cvs), '') AS DOUBLE) AS BIGINT),
-            CAST(nullif(trim(masse), '') AS DOUBLE) FROM {tmp}", SOURCE.id), file)?;
+            CAST(nullif(trim(masse), '') AS DOUBLE) FROM {tmp}", SOURCE.id);
+    let (_, inserted) = replace_rows(
+        conn,
+        "raw_urssaf_ze",
+        &select,
+        &["annee", "trimestre", "ze2020"],
+        mode,
+        file,
+    )?;
     exec(conn, &format!("DROP TABLE {tmp}"), file)?;
     let n = count(conn, "SELECT count(*) FROM raw_urssaf_ze")?;
     let (fy, fq, ly, lq): (i64, i64, i64, i64) = conn.query_row(
@@ -108,7 +117,7 @@ pub fn load_ze(conn: &Connection, file: &Path) -> Result<i64> {
         Some(&format!("{ly}-{:02}-01", (lq - 1) * 3 + 1)),
         &format!("{fy}-T{fq} à {ly}-T{lq}"),
     )?;
-    Ok(n)
+    Ok(inserted)
 }
 
 /// Annual establishments and employees by APE (the Rouen extract).

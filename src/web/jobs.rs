@@ -67,7 +67,14 @@ async fn views(state: &AppState) -> Result<Vec<JobView>, AppError> {
 /// The jobs, each with its schedule, next run (Europe/Paris) and last runs. Job files that could
 /// not be read are listed on `/admin/jobs` and in the start-up log.
 pub async fn api_jobs(State(state): State<AppState>) -> Result<Json<Vec<JobView>>, AppError> {
-    Ok(Json(views(&state).await.map_err(AppError::api)?))
+    let mut views = views(&state).await.map_err(AppError::api)?;
+    // Errors and notes stay on /admin/jobs.
+    for v in &mut views {
+        for r in &mut v.last_runs {
+            r.error = None;
+        }
+    }
+    Ok(Json(views))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

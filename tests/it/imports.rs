@@ -186,14 +186,15 @@ fn bmo_xlsx_with_banner_rows_is_read_and_bad_cells_are_located() {
 }
 
 #[test]
-fn unemployment_in_insee_wide_layout_replaces_the_series() {
+fn unemployment_in_insee_wide_layout_replaces_its_quarters() {
     let t = test_db();
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("txcho_ze.csv");
     std::fs::write(&f, "ZE2020,LIBZE2020,REG,LIBREG,2023-T3,2023-T4,2024-T1\n2815,Rouen,28,NORMANDIE,8,8.1,\"8,3\"\n1109,Paris,11,ILE-DE-FRANCE,6.9,7,7.2\n").unwrap();
     let r = import(&mut t.db.connect().unwrap(), ImportSource::ChomageZe, &f).unwrap();
     assert_eq!(r.rows, 6);
-    assert_eq!(r.vintage, "2023-T3 à 2024-T1");
+    // the quarters of the file are replaced or added; the rest of the series stays
+    assert_eq!(r.vintage, "2003-T1 à 2024-T1");
     let c = t.db.connect().unwrap();
     let v: f64 = c
         .query_row(
@@ -323,5 +324,167 @@ mod scheduled {
             out.error
         );
         assert_eq!(count(&db.db, "SELECT count(*) FROM raw_urssaf_ze"), before);
+    }
+}
+
+/// What a partial file must not do: erase the periods and territories it does not hold.
+mod partial {
+    use super::*;
+
+    fn series(db: &observatoire::store::Db, sql: &str) -> String {
+        db.connect()
+            .unwrap()
+            .query_row(sql, [], |r| r.get::<_, String>(0))
+            .unwrap()
+    }
+
+    const URSSAF: &str = "SELECT count(*) || '|' || min(annee) || '|' || max(annee) || '|' || sum(effectifs_cvs) FROM raw_urssaf_ze";
+
+    #[test]
+    fn a_one_quarter_urssaf_file_replaces_that_quarter_only() {
+        let t = test_db();
+        let before_rows = count(&t.db, "SELECT count(*) FROM raw_urssaf_ze");
+        let (last_y, last_q): (i64, i64) = t
+            .db
+            .connect()
+            .unwrap()
+            .query_row(
+                "SELECT arg_max(annee, annee * 10 + trimestre), arg_max(trimestre, annee * 10 + trimestre) FROM raw_urssaf_ze",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let rouen_before = count(&t.db, &format!("SELECT sum(effectifs_cvs) FROM raw_urssaf_ze WHERE ze2020 = '2815' AND annee = {last_y} AND trimestre = {last_q}"));
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("un_trimestre.csv");
+        std::fs::write(
+            &f,
+            format!("Année;Trimestre;Code zone d'emploi;Zone d'emploi;Effectifs salariés brut;Effectifs salariés CVS;Masse salariale CVS\n\
+                     {last_y};{last_q};2815;Rouen;206000;{};1500000000\n", rouen_before + 1000),
+        )
+        .unwrap();
+        let r = import(&mut t.db.connect().unwrap(), ImportSource::UrssafZe, &f).unwrap();
+        assert_eq!(r.rows, 1);
+        assert!(r.vintage.starts_with("2012-T1 à "), "{}", r.vintage);
+        // Rouen's regionalised parts of that quarter became one row; every other row stays.
+        let rouen_rows_before = 1; // Rouen is not an inter-regional zone
+        assert_eq!(
+            count(&t.db, "SELECT count(*) FROM raw_urssaf_ze"),
+            before_rows - rouen_rows_before + 1
+        );
+        assert_eq!(count(&t.db, "SELECT min(annee) FROM raw_urssaf_ze"), 2012);
+        assert_eq!(
+            count(&t.db, &format!("SELECT effectifs_cvs FROM raw_urssaf_ze WHERE ze2020 = '2815' AND annee = {last_y} AND trimestre = {last_q}")),
+            rouen_before + 1000
+        );
+        assert_eq!(
+            count(&t.db, "SELECT count(DISTINCT annee * 10 + trimestre) FROM raw_urssaf_ze WHERE ze2020 = '2815'"),
+            count(&t.db, "SELECT count(DISTINCT annee * 10 + trimestre) FROM raw_urssaf_ze")
+        );
+    }
+
+    #[test]
+    fn a_one_quarter_unemployment_file_keeps_the_series() {
+        let t = test_db();
+        let before = count(&t.db, "SELECT count(*) FROM raw_chomage_ze");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("t.csv");
+        std::fs::write(&f, "ze2020,trimestre,taux_chomage\n2815,2023-T3,9.9\n").unwrap();
+        import(&mut t.db.connect().unwrap(), ImportSource::ChomageZe, &f).unwrap();
+        assert_eq!(count(&t.db, "SELECT count(*) FROM raw_chomage_ze"), before);
+        let v: f64 = t
+            .db
+            .connect()
+            .unwrap()
+            .query_row(
+                "SELECT taux FROM raw_chomage_ze WHERE ze2020 = '2815' AND trimestre = '2023-T3'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(v, 9.9);
+    }
+
+    /// One FAP of one year in a national series of 2011–2019: the year's other FAP would be
+    /// deleted — refused unless --replace-all, through the binary as users meet it.
+    #[test]
+    fn an_import_that_would_delete_more_than_it_brings_needs_replace_all() {
+        let (dir, db) = test_db_file();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        let f = dir.path().join("urssaf.csv");
+        std::fs::write(
+            &f,
+            "Année;Trimestre;Code zone d'emploi;Zone d'emploi;Effectifs salariés brut;Effectifs salariés CVS;Masse salariale CVS\n\
+             2025;4;0051;Lille (partie);1;1;1\n",
+        )
+        .unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_observatoire"))
+                .args(["--db", db.to_str().unwrap()])
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).to_string()
+                    + &String::from_utf8_lossy(&out.stderr),
+            )
+        };
+        let state = || {
+            let d = observatoire::store::Db::open(&db).unwrap();
+            let s = series(&d, URSSAF);
+            drop(d);
+            s
+        };
+        let before = state();
+        // an inter-regional zone has one row per regional part: one row for it deletes several
+        let parts = {
+            let d = observatoire::store::Db::open(&db).unwrap();
+            count(&d, "SELECT count(*) FROM raw_urssaf_ze WHERE ze2020 = '0051' AND annee = 2025 AND trimestre = 4")
+        };
+        assert!(parts > 1, "zone 0051 should have several regional parts");
+        let (ok, text) = run(&["import", "urssaf-ze", "urssaf.csv"]);
+        assert!(!ok, "{text}");
+        assert!(
+            text.contains("--replace-all") && text.contains("rien n'a été importé"),
+            "{text}"
+        );
+        assert_eq!(state(), before, "a refused import changed the data");
+        // the DARES national series: one year of one FAP
+        std::fs::write(
+            dir.path().join("dares.csv"),
+            "fap,Tension,Année\nA0Z40,1.5,2019\n",
+        )
+        .unwrap();
+        let dares = || {
+            let d = observatoire::store::Db::open(&db).unwrap();
+            let n = count(&d, "SELECT count(*) FROM raw_dares_tension_evolution");
+            drop(d);
+            n
+        };
+        let before_dares = dares();
+        assert!(before_dares > 100);
+        // (the evolution series is loaded with the defaults; imports of `dares-tensions` take the
+        // tensions file, so the national series is checked through its loader)
+        let d = observatoire::store::Db::open(&db).unwrap();
+        let mut c = d.connect().unwrap();
+        let tx = c.transaction().unwrap();
+        let err = observatoire::collect::dares::load_evolution(
+            &tx,
+            &dir.path().join("dares.csv"),
+            observatoire::collect::Replace::Keys,
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("--replace-all"), "{err:#}");
+        drop(tx);
+        drop(c);
+        drop(d);
+        assert_eq!(dares(), before_dares);
+        // --replace-all replaces the whole series with the file, as asked
+        let (ok, text) = run(&["import", "urssaf-ze", "urssaf.csv", "--replace-all"]);
+        assert!(ok, "{text}");
+        let d = observatoire::store::Db::open(&db).unwrap();
+        assert_eq!(count(&d, "SELECT count(*) FROM raw_urssaf_ze"), 1);
     }
 }

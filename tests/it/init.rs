@@ -97,7 +97,8 @@ fn a_failed_load_leaves_no_partial_data() {
     let before = fingerprint(&t.db);
     let mut conn = t.db.connect().unwrap();
     let tx = conn.transaction().unwrap();
-    let err = observatoire::collect::bmo::load(&tx, &bad).unwrap_err();
+    let err = observatoire::collect::bmo::load(&tx, &bad, observatoire::collect::Replace::Keys)
+        .unwrap_err();
     drop(tx);
     let msg = format!("{err:#}");
     assert!(msg.contains("bmo.csv") && msg.contains("douze"), "{msg}");

@@ -430,6 +430,10 @@ async fn admin_requires_the_bearer_token() {
                     || job["next_run"].as_str().unwrap().ends_with("+02:00")
             );
             assert_eq!(job["last_runs"][0]["trigger"], "manual");
+            assert!(
+                job["last_runs"][0].get("error").is_none(),
+                "run errors and notes are admin-only: {job}"
+            );
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
