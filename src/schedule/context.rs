@@ -1,29 +1,88 @@
-//! What a running job gets: the database, the configuration, a cancellation flag (set on timeout
-//! or shutdown; checked before every commit so a cancelled run is rolled back) and a progress sink.
-use std::sync::atomic::{AtomicBool, Ordering};
+//! What a running job gets: the database (calls tracked and interruptible), the configuration, a
+//! cancellation token (set on timeout or shutdown: it interrupts the running statement and every
+//! commit checks it, so a cancelled run is rolled back) and a progress sink.
 use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::store::Db;
 
+/// A job's cancellation (timeout or shutdown): a `CancellationToken` that interrupts the
+/// job's running DuckDB statement (see [`JobDb`]) and that the job checks before every commit.
 #[derive(Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel(CancellationToken);
 
 impl Cancel {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancel();
     }
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.is_cancelled()
     }
     /// Error out when cancelled (call before committing).
     pub fn check(&self) -> anyhow::Result<()> {
         if self.is_cancelled() {
-            anyhow::bail!(
-                "exécution annulée (délai dépassé ou arrêt demandé) : rien n'a été enregistré"
-            )
+            anyhow::bail!(crate::store::CANCELLED)
         }
         Ok(())
+    }
+    pub fn token(&self) -> &CancellationToken {
+        &self.0
+    }
+    /// Resolves when cancelled.
+    pub async fn cancelled(&self) {
+        self.0.cancelled().await
+    }
+}
+
+/// The database as a job sees it: every call is tracked (the runner waits for the blocking work
+/// to end before it retries or reports) and interrupted when the job is cancelled.
+#[derive(Clone)]
+pub struct JobDb {
+    db: Db,
+    cancel: Cancel,
+    tracker: TaskTracker,
+}
+
+impl JobDb {
+    pub fn new(db: Db, cancel: Cancel) -> JobDb {
+        JobDb {
+            db,
+            cancel,
+            tracker: TaskTracker::new(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn tracker(&self) -> &TaskTracker {
+        &self.tracker
+    }
+
+    /// Runs `f` on the blocking pool, tracked and interruptible.
+    pub async fn call<F, R>(&self, f: F) -> anyhow::Result<R>
+    where
+        F: FnOnce(&mut duckdb::Connection) -> anyhow::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.db
+            .call_tracked(&self.tracker, self.cancel.token(), false, f)
+            .await
+    }
+
+    /// [`JobDb::call`] for work that rebuilds derived tables: one such writer at a time.
+    pub async fn call_derived<F, R>(&self, f: F) -> anyhow::Result<R>
+    where
+        F: FnOnce(&mut duckdb::Connection) -> anyhow::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.db
+            .call_tracked(&self.tracker, self.cancel.token(), true, f)
+            .await
     }
 }
 
@@ -50,7 +109,7 @@ impl Progress for indicatif::ProgressBar {
 
 #[derive(Clone)]
 pub struct JobCtx {
-    pub db: Db,
+    pub db: JobDb,
     pub config: Arc<Config>,
     pub cancel: Cancel,
     pub progress: Arc<dyn Progress>,
@@ -67,6 +126,17 @@ pub struct RunSummary {
     /// Set when the run could not read its source whole (nothing was closed): the run is
     /// recorded `degraded` with this reason.
     pub degraded: Option<String>,
+}
+
+impl JobCtx {
+    pub fn new(db: Db, config: Arc<Config>, cancel: Cancel, progress: Arc<dyn Progress>) -> JobCtx {
+        JobCtx {
+            db: JobDb::new(db, cancel.clone()),
+            config,
+            cancel,
+            progress,
+        }
+    }
 }
 
 impl RunSummary {

@@ -2,7 +2,6 @@
 //! past its timeout, panics contained, failures retried with back-off.
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
@@ -165,12 +164,12 @@ impl Runner {
         let outcome = loop {
             attempt += 1;
             let cancel = Cancel::default();
-            let ctx = JobCtx {
-                db: self.db.clone(),
-                config: self.config.clone(),
-                cancel: cancel.clone(),
-                progress: progress.clone(),
-            };
+            let ctx = JobCtx::new(
+                self.db.clone(),
+                self.config.clone(),
+                cancel.clone(),
+                progress.clone(),
+            );
             let (status, summary, error) = self.attempt(job, ctx, cancel).await;
             let retry =
                 status == Status::Failed && attempt <= job.retries && !self.shutdown.is_cancelled();
@@ -220,19 +219,26 @@ impl Runner {
         let (job2, body) = (job.clone(), self.body.clone());
         let shutdown = self.shutdown.clone();
         let watcher_cancel = cancel.clone();
-        // Shutdown propagates to the attempt's cancellation flag.
+        // Shutdown propagates to the attempt's cancellation.
         let watcher = tokio::spawn(async move {
-            loop {
-                if shutdown.is_cancelled() {
-                    watcher_cancel.cancel();
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            shutdown.cancelled().await;
+            watcher_cancel.cancel();
         });
+        let tracker = ctx.db.tracker().clone();
         let mut handle = tokio::spawn(async move { body(job2, ctx).await });
         let res = tokio::time::timeout(job.timeout, &mut handle).await;
         watcher.abort();
+        if res.is_err() {
+            // Past the timeout: cancel (the running statement is interrupted, any pending commit
+            // is refused) and stop the task.
+            cancel.cancel();
+            handle.abort();
+            let _ = handle.await;
+        }
+        // The attempt is over only when its blocking database work is: a retry or the report
+        // never overlaps a transaction that is still running.
+        tracker.close();
+        tracker.wait().await;
         match res {
             Ok(Ok(Ok(BodyResult::Done(s)))) => match s.degraded.clone() {
                 Some(why) => (Status::Degraded, s, Some(why)),
@@ -265,21 +271,14 @@ impl Runner {
                 };
                 (Status::Failed, RunSummary::default(), Some(msg))
             }
-            Err(_elapsed) => {
-                // Past the timeout: cancel (any pending commit is refused), stop the task, and wait
-                // for its database work to roll back.
-                cancel.cancel();
-                handle.abort();
-                let _ = handle.await;
-                (
-                    Status::Cancelled,
-                    RunSummary::default(),
-                    Some(format!(
-                        "délai de {} s dépassé : exécution annulée, rien n'a été enregistré",
-                        job.timeout.as_secs()
-                    )),
-                )
-            }
+            Err(_elapsed) => (
+                Status::Cancelled,
+                RunSummary::default(),
+                Some(format!(
+                    "délai de {} s dépassé : exécution annulée, rien n'a été enregistré",
+                    job.timeout.as_secs()
+                )),
+            ),
         }
     }
 
@@ -374,7 +373,7 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
         JobKind::Indicators => {
             let cancel = ctx.cancel.clone();
             ctx.db
-                .call(move |c| {
+                .call_derived(move |c| {
                     let tx = c.transaction()?;
                     crate::indicators::refresh_all(&tx)?;
                     cancel.check()?;

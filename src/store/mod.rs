@@ -15,7 +15,14 @@ use duckdb::{Config as DuckConfig, Connection};
 pub struct Db {
     base: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Held by whoever rebuilds derived tables (`ind_*`), from the start of its transaction to
+    /// its commit: two rebuilds never run at once.
+    derived: Arc<Mutex<()>>,
 }
+
+/// Message of work stopped by its job's cancellation.
+pub const CANCELLED: &str =
+    "exécution annulée (délai dépassé ou arrêt demandé) : rien n'a été enregistré";
 
 impl Db {
     /// Opens (creating if needed) the database file read-write. Extension auto-install and
@@ -47,6 +54,7 @@ impl Db {
         Ok(Db {
             base: Arc::new(Mutex::new(conn)),
             path: path.to_path_buf(),
+            derived: Arc::new(Mutex::new(())),
         })
     }
 
@@ -76,6 +84,87 @@ impl Db {
         })
         .await
         .map_err(|e| anyhow!("database task failed: {e}"))?
+    }
+}
+
+impl Db {
+    /// Runs `f` on the blocking pool for a job: the work is registered in `tracker` (so the job's
+    /// runner can wait for it to end before it retries or reports), and cancelling `cancel`
+    /// interrupts the DuckDB statement running on its connection, which fails and rolls the
+    /// transaction back. With `derived`, `f` runs holding the derived-tables lock (waiting for it
+    /// gives up when cancelled).
+    pub async fn call_tracked<F, R>(
+        &self,
+        tracker: &tokio_util::task::TaskTracker,
+        cancel: &tokio_util::sync::CancellationToken,
+        derived: bool,
+        f: F,
+    ) -> Result<R>
+    where
+        F: FnOnce(&mut Connection) -> Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if cancel.is_cancelled() {
+            anyhow::bail!(CANCELLED);
+        }
+        let mut conn = self.connect()?;
+        let interrupt = conn.interrupt_handle();
+        let done = tokio_util::sync::CancellationToken::new();
+        let (token, finished) = (cancel.clone(), done.clone());
+        tracker.spawn(async move {
+            tokio::select! {
+                _ = token.cancelled() => interrupt.interrupt(),
+                _ = finished.cancelled() => {}
+            }
+        });
+        let (lock, token) = (self.derived.clone(), cancel.clone());
+        let handle = tracker.spawn_blocking(move || {
+            let _done = done.drop_guard();
+            let _guard = if derived {
+                Some(wait_for(&lock, &token)?)
+            } else {
+                None
+            };
+            if token.is_cancelled() {
+                anyhow::bail!(CANCELLED);
+            }
+            f(&mut conn).map_err(|e| {
+                if token.is_cancelled() {
+                    e.context(CANCELLED)
+                } else {
+                    e
+                }
+            })
+        });
+        handle
+            .await
+            .map_err(|e| anyhow!("database task failed: {e}"))?
+    }
+
+    /// Takes the derived-tables lock for synchronous callers (CLI import, init).
+    pub fn derived_lock(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
+        self.derived
+            .lock()
+            .map_err(|_| anyhow!("derived-tables lock poisoned"))
+    }
+}
+
+/// Waits for `lock` unless `cancel` fires first.
+fn wait_for<'a>(
+    lock: &'a Mutex<()>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<std::sync::MutexGuard<'a, ()>> {
+    loop {
+        match lock.try_lock() {
+            Ok(g) => return Ok(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Ok(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                if cancel.is_cancelled() {
+                    anyhow::bail!(CANCELLED);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
     }
 }
 

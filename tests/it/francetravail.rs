@@ -19,12 +19,12 @@ fn creds() -> Credentials {
 }
 
 fn ctx(db: &TestDb, cfg: Config) -> JobCtx {
-    JobCtx {
-        db: db.db.clone(),
-        config: Arc::new(cfg),
-        cancel: Cancel::default(),
-        progress: Arc::new(NoProgress),
-    }
+    JobCtx::new(
+        db.db.clone(),
+        Arc::new(cfg),
+        Cancel::default(),
+        Arc::new(NoProgress),
+    )
 }
 
 async fn run(db: &TestDb, cfg: &Config, full: bool) -> anyhow::Result<RunSummary> {

@@ -87,17 +87,38 @@ async fn a_job_never_overlaps_itself() {
     );
 }
 
+/// Sets its flag when dropped: the end of a piece of blocking work, however it ends.
+struct Ended(Arc<std::sync::atomic::AtomicBool>);
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
 #[tokio::test]
-async fn a_run_past_its_timeout_is_cancelled_and_rolled_back() {
+async fn a_run_past_its_timeout_is_interrupted_rolled_back_and_waited_for() {
     let db = test_db();
-    let body: BodyFn = Arc::new(|_, ctx| {
+    let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let e = ended.clone();
+    let body: BodyFn = Arc::new(move |_, ctx| {
+        let e = e.clone();
         Box::pin(async move {
             let cancel = ctx.cancel.clone();
             ctx.db
                 .call(move |c| {
+                    let _ended = Ended(e);
                     let tx = c.transaction()?;
                     tx.execute("DELETE FROM raw_bmo", [])?;
-                    std::thread::sleep(Duration::from_millis(1_500)); // slow write, past the timeout
+                    // A statement that would run for many minutes: only an interrupt stops it.
+                    let r: duckdb::Result<i64> = tx.query_row(
+                        "SELECT count(*) FROM range(1000000000000) a WHERE hash(a.range) % 7 = 3",
+                        [],
+                        |r| r.get(0),
+                    );
+                    // Work that goes on after the interrupt (a long rollback, a cleanup): the
+                    // runner must wait for it too.
+                    std::thread::sleep(Duration::from_millis(300));
+                    r?;
                     cancel.check()?;
                     tx.commit()?;
                     Ok(())
@@ -109,12 +130,19 @@ async fn a_run_past_its_timeout_is_cancelled_and_rolled_back() {
     let runner = runner_with(&db, body);
     let (_d, js) = jobs(&[(
         "a.toml",
-        &job("lente", "0 0 6 * * *", "timeout = \"0.5s\"\nretries = 0"),
+        &job("lente", "0 0 6 * * *", "timeout = \"0.5s\"\nretries = 2"),
     )]);
+    let started = std::time::Instant::now();
     let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
     assert_eq!(out.status, Status::Cancelled, "{:?}", out.error);
     assert!(out.error.unwrap().contains("délai"));
-    tokio::time::sleep(Duration::from_millis(1_500)).await; // let the blocking write reach its check
+    assert_eq!(out.attempts, 1, "a timed-out run is not retried");
+    // The runner reported only once the blocking work had ended (interrupted, rolled back).
+    assert!(
+        ended.load(Ordering::SeqCst),
+        "the database work was still running when the run was reported"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
     assert_eq!(
         count(&db.db, "SELECT count(*) FROM raw_bmo"),
         53_443,
@@ -127,6 +155,69 @@ async fn a_run_past_its_timeout_is_cancelled_and_rolled_back() {
         ),
         1
     );
+}
+
+/// Two writers of the derived tables never run at once: while one holds them, the other waits
+/// (here, until its own timeout cancels it, without having started).
+#[tokio::test]
+async fn derived_table_rebuilds_are_serialised() {
+    let db = test_db();
+    let (entered_tx, entered_rx) = tokio::sync::oneshot::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let entered_tx = Arc::new(Mutex::new(Some(entered_tx)));
+    let release_rx = Arc::new(Mutex::new(Some(release_rx)));
+    let b_entered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let b_flag = b_entered.clone();
+    let body: BodyFn = Arc::new(move |job, ctx| {
+        let (entered_tx, release_rx, b_flag) =
+            (entered_tx.clone(), release_rx.clone(), b_flag.clone());
+        Box::pin(async move {
+            if job.name == "premiere" {
+                let entered = entered_tx.lock().unwrap().take().unwrap();
+                let release = release_rx.lock().unwrap().take().unwrap();
+                ctx.db
+                    .call_derived(move |_c| {
+                        entered.send(()).unwrap();
+                        release
+                            .recv_timeout(Duration::from_secs(60))
+                            .map_err(|_| anyhow::anyhow!("never released"))?;
+                        Ok(())
+                    })
+                    .await?;
+            } else {
+                ctx.db
+                    .call_derived(move |_c| {
+                        b_flag.store(true, Ordering::SeqCst);
+                        Ok(())
+                    })
+                    .await?;
+            }
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[
+        (
+            "a.toml",
+            &job("premiere", "0 0 6 * * *", "timeout = \"2m\""),
+        ),
+        (
+            "b.toml",
+            &job("seconde", "0 0 6 * * *", "timeout = \"1s\"\nretries = 0"),
+        ),
+    ]);
+    let (r1, j1) = (runner.clone(), js[0].clone());
+    let first = tokio::spawn(async move { r1.run(&j1, Trigger::Manual, None).await });
+    entered_rx.await.unwrap(); // the first writer holds the derived tables
+    let second = runner.run(&js[1], Trigger::Manual, None).await.unwrap();
+    assert_eq!(second.status, Status::Cancelled, "{:?}", second.error);
+    assert!(
+        !b_entered.load(Ordering::SeqCst),
+        "a second rebuild ran while the first held the derived tables"
+    );
+    release_tx.send(()).unwrap();
+    let first = first.await.unwrap().unwrap();
+    assert_eq!(first.status, Status::Success, "{:?}", first.error);
 }
 
 #[tokio::test]

@@ -425,7 +425,7 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig, force_close: bool) -> Result<R
     };
     let mut summary = ctx
         .db
-        .call(move |c| {
+        .call_derived(move |c| {
             let batch = store::Batch {
                 source_id: &source_id,
                 collector: "scraper",
