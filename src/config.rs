@@ -68,6 +68,8 @@ pub struct SourcesConfig {
     /// for its scope (or none at all) is taken as a failure to read the source: it closes
     /// nothing and the run is recorded `degraded`. `jobs run NAME --full --force` overrides.
     pub max_drop_share: f64,
+    /// Largest open-data file a scheduled download accepts, in megabytes (streamed to disk).
+    pub max_download_mb: u64,
     pub france_travail: FranceTravailConfig,
 }
 
@@ -75,6 +77,7 @@ impl Default for SourcesConfig {
     fn default() -> Self {
         Self {
             max_drop_share: 0.5,
+            max_download_mb: 500,
             france_travail: FranceTravailConfig::default(),
         }
     }

@@ -28,8 +28,13 @@ fn extension(url: &str, content_type: Option<&str>) -> &'static str {
     }
 }
 
-/// Downloads `url` to a temporary file, retrying transient failures with jittered back-off.
-pub async fn download(url: &str, max_retries: usize) -> Result<tempfile::NamedTempFile> {
+/// Downloads `url` to a temporary file, streamed to disk and refused past `max_bytes`, retrying
+/// transient failures with jittered back-off.
+pub async fn download(
+    url: &str,
+    max_retries: usize,
+    max_bytes: u64,
+) -> Result<tempfile::NamedTempFile> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
         .user_agent(concat!(
@@ -58,28 +63,50 @@ pub async fn download(url: &str, max_retries: usize) -> Result<tempfile::NamedTe
                     anyhow!("téléchargement de {url} : réponse {status}"),
                 ));
             }
+            let too_big = || {
+                (
+                    false,
+                    anyhow!(
+                        "téléchargement de {url} : fichier de plus de {} Mo (limite `[sources] max_download_mb`) ; rien n'a été importé",
+                        max_bytes / 1_000_000
+                    ),
+                )
+            };
+            if r.content_length().is_some_and(|n| n > max_bytes) {
+                return Err(too_big());
+            }
             let ct = r
                 .headers()
                 .get("content-type")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let body = r
-                .bytes()
+            let mut f = tempfile::Builder::new()
+                .prefix("observatoire-opendata-")
+                .suffix(&format!(".{}", extension(url, ct.as_deref())))
+                .tempfile()
+                .map_err(|e| (false, anyhow!("fichier temporaire : {e}")))?;
+            let (mut written, mut r) = (0u64, r);
+            while let Some(chunk) = r
+                .chunk()
                 .await
-                .map_err(|e| (true, anyhow!("téléchargement de {url} interrompu : {e}")))?;
-            Ok((body, ct))
+                .map_err(|e| (true, anyhow!("téléchargement de {url} interrompu : {e}")))?
+            {
+                written += chunk.len() as u64;
+                if written > max_bytes {
+                    return Err(too_big());
+                }
+                f.write_all(&chunk)
+                    .map_err(|e| (false, anyhow!("écriture du fichier téléchargé : {e}")))?;
+            }
+            f.flush()
+                .map_err(|e| (false, anyhow!("écriture du fichier téléchargé : {e}")))?;
+            Ok((f, written))
         };
         match attempt.await {
-            Ok((body, ct)) => {
-                if body.is_empty() {
+            Ok((f, written)) => {
+                if written == 0 {
                     bail!("téléchargement de {url} : fichier vide");
                 }
-                let mut f = tempfile::Builder::new()
-                    .prefix("observatoire-opendata-")
-                    .suffix(&format!(".{}", extension(url, ct.as_deref())))
-                    .tempfile()?;
-                f.write_all(&body)?;
-                f.flush()?;
                 return Ok(f);
             }
             Err((true, e)) => match delays.next() {
@@ -96,7 +123,8 @@ pub async fn download(url: &str, max_retries: usize) -> Result<tempfile::NamedTe
 
 pub async fn run(ctx: &JobCtx, source: ImportSource, url: &str) -> Result<RunSummary> {
     ctx.progress.message(&format!("téléchargement {url}"));
-    let file = download(url, 3).await?;
+    let max = ctx.config.sources.max_download_mb.saturating_mul(1_000_000);
+    let file = download(url, 3, max).await?;
     ctx.cancel.check()?;
     let (cancel, path) = (ctx.cancel.clone(), file.path().to_path_buf());
     let report = ctx

@@ -1,6 +1,7 @@
 //! Referentials: territories (COG, zones d'emploi, bassins BMO), métiers (ROME 4.0, ROME v3, FAP),
 //! sectors (NAF rév. 2) and map geometries. Loaded once by `init` from the embedded data.
 pub mod geometry;
+pub mod lookup;
 pub mod metiers;
 pub mod naf;
 pub mod territories;

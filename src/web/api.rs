@@ -1,8 +1,9 @@
 //! JSON API `/api/v1`.
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::extract::Q;
 use super::{AppError, AppState};
 
 pub const KINDS: &[&str] = &["ze", "bassin", "dep", "reg", "custom"];
@@ -23,7 +24,7 @@ pub struct Territoire {
 
 pub async fn territoires(
     State(state): State<AppState>,
-    Query(q): Query<TerritoiresQuery>,
+    Q(q): Q<TerritoiresQuery>,
 ) -> Result<Json<Vec<Territoire>>, AppError> {
     let kind = q.kind.unwrap_or_default();
     if !kind.is_empty() && !KINDS.contains(&kind.as_str()) {
@@ -36,24 +37,17 @@ pub async fn territoires(
     let list = state
         .db
         .call(move |conn| {
-            let rows = conn
-                .prepare(
-                    "SELECT kind, code, libelle, nb_communes FROM territory
-                     WHERE ?1 = '' OR kind = ?1 ORDER BY kind, code",
-                )?
-                .query_map([&kind], |r| {
-                    let kind: String = r.get(0)?;
-                    let code: String = r.get(1)?;
-                    Ok(Territoire {
-                        url: format!("/territoires/{kind}/{code}"),
-                        kind,
-                        code,
-                        libelle: r.get(2)?,
-                        nb_communes: r.get(3)?,
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
+            let kind = Some(kind.as_str()).filter(|k| !k.is_empty());
+            Ok(crate::referentials::lookup::territories(conn, kind)?
+                .into_iter()
+                .map(|t| Territoire {
+                    url: format!("/territoires/{}/{}", t.kind, t.code),
+                    kind: t.kind,
+                    code: t.code,
+                    libelle: t.libelle,
+                    nb_communes: t.nb_communes,
+                })
+                .collect::<Vec<_>>())
         })
         .await
         .map_err(|e| AppError::from(e).api())?;

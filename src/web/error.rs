@@ -70,16 +70,13 @@ impl IntoResponse for AppError {
             )
                 .into_response();
         }
-        let html = format!(
-            "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-             content=\"width=device-width, initial-scale=1\"><title>{title} — Observatoire</title>\
-             <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><header class=\"site\">\
-             <a class=\"brand\" href=\"/\">Observatoire emploi &amp; compétences</a></header>\
-             <main id=\"contenu\"><h1>{title}</h1><p class=\"error-detail\">{detail}</p>\
-             <p><a href=\"/\">Retour à l'accueil</a></p></main></body></html>",
-            title = self.title,
-            detail = html_escape(&detail),
-        );
+        let html = ERROR_PAGES
+            .get_template("error.html")
+            .and_then(|t| t.render(minijinja::context! { title => self.title, detail => detail }))
+            .unwrap_or_else(|e| {
+                tracing::error!("error page template: {e:#}");
+                format!("{} — {}", self.title, "Observatoire emploi et compétences")
+            });
         (
             self.status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -89,12 +86,10 @@ impl IntoResponse for AppError {
     }
 }
 
-pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+/// The templates, for error pages rendered where no `AppState` is at hand (extractor rejections,
+/// fallback); minijinja escapes the detail.
+static ERROR_PAGES: std::sync::LazyLock<minijinja::Environment<'static>> =
+    std::sync::LazyLock::new(super::templates);
 
 pub async fn not_found(uri: Uri) -> AppError {
     let e = AppError::not_found(format!("Aucune page à l'adresse {}.", uri.path()));

@@ -1,10 +1,12 @@
 //! Home page: search a territory by its name or by the name of one of its communes.
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use super::extract::Q;
 use super::{AppError, AppState};
+use crate::referentials::lookup;
 
 #[derive(Deserialize)]
 pub struct HomeQuery {
@@ -39,7 +41,7 @@ pub fn kind_label(kind: &str) -> &'static str {
 
 pub async fn page(
     State(state): State<AppState>,
-    Query(q): Query<HomeQuery>,
+    Q(q): Q<HomeQuery>,
 ) -> Result<Html<String>, AppError> {
     let query = q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if let Some(s) = &query {
@@ -53,41 +55,31 @@ pub async fn page(
     let (hits, zones) = state
         .db
         .call(move |conn| {
-            let mut hits = Vec::new();
-            if let Some(q) = q2 {
-                let pattern = format!("%{}%", q.to_lowercase());
-                let mut stmt = conn.prepare(
-                    "WITH hits AS (
-                        SELECT kind, code, libelle, NULL AS via, 0 AS rank,
-                               strip_accents(lower(libelle)) AS name FROM territory
-                        WHERE strip_accents(lower(libelle)) LIKE strip_accents(?1) OR code = ?2
-                        UNION ALL
-                        SELECT t.kind, t.code, t.libelle, c.libelle || ' (' || c.code || ')', 1,
-                               strip_accents(lower(c.libelle))
-                        FROM ref_commune c JOIN territory_commune tc ON tc.commune = c.code
-                        JOIN territory t ON t.kind = tc.kind AND t.code = tc.code
-                        WHERE (strip_accents(lower(c.libelle)) LIKE strip_accents(?1) OR c.code = ?2)
-                          AND t.kind IN ('ze', 'bassin'))
-                     SELECT kind, code, libelle, via FROM hits
-                     -- exact names first, then names starting with the query, then the rest
-                     ORDER BY CASE WHEN name = strip_accents(lower(?2)) THEN 0
-                                   WHEN starts_with(name, strip_accents(lower(?2))) THEN 1 ELSE 2 END,
-                              rank, CASE kind WHEN 'ze' THEN 0 WHEN 'bassin' THEN 1 WHEN 'dep' THEN 2 ELSE 3 END, libelle
-                     LIMIT 60",
-                )?;
-                hits = stmt
-                    .query_map(duckdb::params![pattern, q], |r| {
-                        let kind: String = r.get(0)?;
-                        Ok(Hit { kind_label: kind_label(&kind), kind, code: r.get(1)?, libelle: r.get(2)?, via: r.get(3)? })
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-            }
-            let zones = conn
-                .prepare("SELECT code, libelle FROM territory WHERE kind = 'ze' ORDER BY libelle")?
-                .query_map([], |r| Ok(Zone { code: r.get(0)?, libelle: r.get(1)? }))?
-                .collect::<Result<Vec<_>, _>>()?;
+            let hits = match q2 {
+                Some(q) => lookup::search(conn, &q)?,
+                None => vec![],
+            };
+            let mut zones = lookup::territories(conn, Some("ze"))?;
+            zones.sort_by(|a, b| a.libelle.cmp(&b.libelle));
             Ok((hits, zones))
         })
         .await?;
+    let hits: Vec<Hit> = hits
+        .into_iter()
+        .map(|h| Hit {
+            kind_label: kind_label(&h.kind),
+            kind: h.kind,
+            code: h.code,
+            libelle: h.libelle,
+            via: h.via,
+        })
+        .collect();
+    let zones: Vec<Zone> = zones
+        .into_iter()
+        .map(|z| Zone {
+            code: z.code,
+            libelle: z.libelle,
+        })
+        .collect();
     state.render("home.html", context! { query, hits, zones })
 }

@@ -1,7 +1,7 @@
 //! Jobs in the web layer: `GET /api/v1/jobs` (public JSON), and the admin routes `GET /admin/jobs`
 //! and `POST /admin/jobs/{name}/run`, protected by `Authorization: Bearer $OBSERVATOIRE_ADMIN_TOKEN`
 //! (no token configured: admin disabled). The token is compared in constant time and never logged.
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Html;
 use axum::Json;
@@ -9,6 +9,7 @@ use minijinja::context;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::extract::P;
 use super::{AppError, AppState};
 use crate::schedule::clock::{self, TZ};
 use crate::schedule::runner::Trigger;
@@ -119,7 +120,7 @@ pub async fn admin_page(
 pub async fn admin_run(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    P(name): P<String>,
 ) -> Result<(StatusCode, Json<Value>), AppError> {
     authorize(&state, &headers).map_err(AppError::api)?;
     let job = state

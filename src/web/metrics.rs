@@ -1,52 +1,75 @@
 //! `GET /metrics` (Prometheus text format): HTTP request latencies by route, job durations, rows
 //! and failures (from `job_runs`), and the last success of every source.
 use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 use super::{AppError, AppState};
 
+const HTTP_LATENCY: &str = "observatoire_http_request_duration_seconds";
 const BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    count: u64,
+/// This app's metrics registry (`metrics` + `metrics-exporter-prometheus`), local to the app
+/// rather than process-global so that several apps (the tests) keep separate counts.
+pub struct HttpMetrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
-/// Request latency histograms keyed by (route, method, status class).
-#[derive(Default)]
-pub struct HttpMetrics {
-    by_route: Mutex<BTreeMap<(String, String, String), Histogram>>,
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(HTTP_LATENCY.into()), BUCKETS)
+            .expect("non-empty buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            metrics::describe_histogram!(
+                HTTP_LATENCY,
+                metrics::Unit::Seconds,
+                "HTTP request latency by route."
+            );
+            metrics::describe_counter!(
+                "observatoire_job_runs_total",
+                "Finished job runs by status."
+            );
+            metrics::describe_counter!(
+                "observatoire_job_duration_seconds_total",
+                "Time spent in finished job runs."
+            );
+            metrics::describe_counter!(
+                "observatoire_job_rows_total",
+                "Rows handled by finished job runs."
+            );
+            metrics::describe_counter!(
+                "observatoire_job_failures_total",
+                "Failed or cancelled job runs."
+            );
+            metrics::describe_gauge!(
+                "observatoire_source_last_success_timestamp_seconds",
+                "Last successful load of each source."
+            );
+            metrics::describe_gauge!("observatoire_source_rows", "Rows loaded by each source.");
+        });
+        HttpMetrics { recorder, handle }
+    }
 }
 
 impl HttpMetrics {
     fn observe(&self, route: String, method: String, status: String, secs: f64) {
-        let Ok(mut map) = self.by_route.lock() else {
-            return;
-        };
-        let h = map
-            .entry((route, method, status))
-            .or_insert_with(|| Histogram {
-                counts: vec![0; BUCKETS.len()],
-                ..Default::default()
-            });
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                h.counts[i] += 1;
-            }
-        }
-        h.sum += secs;
-        h.count += 1;
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::histogram!(HTTP_LATENCY, "route" => route, "method" => method, "status" => status)
+                .record(secs)
+        });
     }
 }
 
@@ -75,50 +98,7 @@ struct JobStat {
     rows: [i64; 4],
 }
 
-fn esc(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', " ")
-}
-
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
-    let mut out = String::new();
-    out.push_str(
-        "# HELP observatoire_http_request_duration_seconds HTTP request latency by route.\n",
-    );
-    out.push_str("# TYPE observatoire_http_request_duration_seconds histogram\n");
-    if let Ok(map) = state.metrics.by_route.lock() {
-        for ((route, method, status), h) in map.iter() {
-            let labels = format!(
-                "route=\"{}\",method=\"{}\",status=\"{}\"",
-                esc(route),
-                method,
-                status
-            );
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "observatoire_http_request_duration_seconds_bucket{{{labels},le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "observatoire_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "observatoire_http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "observatoire_http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
-        }
-    }
     let (jobs, sources) = state
         .db
         .call(|c| {
@@ -146,69 +126,39 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError
             Ok((jobs, sources))
         })
         .await?;
-    out.push_str("# HELP observatoire_job_runs_total Finished job runs by status.\n# TYPE observatoire_job_runs_total counter\n");
-    for j in &jobs {
-        let _ = writeln!(
-            out,
-            "observatoire_job_runs_total{{job=\"{}\",status=\"{}\"}} {}",
-            esc(&j.job),
-            j.status,
-            j.runs
-        );
-    }
-    out.push_str("# HELP observatoire_job_duration_seconds_total Time spent in finished job runs.\n# TYPE observatoire_job_duration_seconds_total counter\n");
-    for j in &jobs {
-        let _ = writeln!(
-            out,
-            "observatoire_job_duration_seconds_total{{job=\"{}\",status=\"{}\"}} {}",
-            esc(&j.job),
-            j.status,
-            j.seconds
-        );
-    }
-    out.push_str("# HELP observatoire_job_rows_total Rows handled by finished job runs.\n# TYPE observatoire_job_rows_total counter\n");
-    for j in &jobs {
-        for (kind, v) in ["read", "added", "updated", "closed"].iter().zip(j.rows) {
-            let _ = writeln!(
-                out,
-                "observatoire_job_rows_total{{job=\"{}\",status=\"{}\",kind=\"{kind}\"}} {v}",
-                esc(&j.job),
-                j.status
-            );
+    // Job and source figures come from `job_runs` and `sources` (they survive restarts): set as
+    // absolute values at each scrape.
+    let m = &state.metrics;
+    metrics::with_local_recorder(&m.recorder, || {
+        let mut failures: BTreeMap<&str, u64> = BTreeMap::new();
+        for j in &jobs {
+            let labels = [("job", j.job.clone()), ("status", j.status.clone())];
+            metrics::counter!("observatoire_job_runs_total", &labels).absolute(j.runs as u64);
+            metrics::counter!("observatoire_job_duration_seconds_total", &labels)
+                .absolute(j.seconds.round() as u64);
+            for (kind, v) in ["read", "added", "updated", "closed"].iter().zip(j.rows) {
+                metrics::counter!("observatoire_job_rows_total", "job" => j.job.clone(),
+                    "status" => j.status.clone(), "kind" => *kind)
+                .absolute(v.max(0) as u64);
+            }
+            *failures.entry(&j.job).or_default() +=
+                if j.status == "failed" || j.status == "cancelled" {
+                    j.runs as u64
+                } else {
+                    0
+                };
         }
-    }
-    out.push_str("# HELP observatoire_job_failures_total Failed or cancelled job runs.\n# TYPE observatoire_job_failures_total counter\n");
-    let mut failures: BTreeMap<&str, i64> = BTreeMap::new();
-    for j in &jobs {
-        *failures.entry(&j.job).or_default() += if j.status == "failed" || j.status == "cancelled" {
-            j.runs
-        } else {
-            0
-        };
-    }
-    for (job, n) in failures {
-        let _ = writeln!(
-            out,
-            "observatoire_job_failures_total{{job=\"{}\"}} {n}",
-            esc(job)
-        );
-    }
-    out.push_str("# HELP observatoire_source_last_success_timestamp_seconds Last successful load of each source.\n# TYPE observatoire_source_last_success_timestamp_seconds gauge\n");
-    for (id, ts, _) in &sources {
-        let _ = writeln!(
-            out,
-            "observatoire_source_last_success_timestamp_seconds{{source=\"{}\"}} {ts}",
-            esc(id)
-        );
-    }
-    out.push_str("# HELP observatoire_source_rows Rows loaded by each source.\n# TYPE observatoire_source_rows gauge\n");
-    for (id, _, rows) in &sources {
-        let _ = writeln!(
-            out,
-            "observatoire_source_rows{{source=\"{}\"}} {rows}",
-            esc(id)
-        );
-    }
+        for (job, n) in failures {
+            metrics::counter!("observatoire_job_failures_total", "job" => job.to_string())
+                .absolute(n);
+        }
+        for (id, ts, rows) in &sources {
+            metrics::gauge!("observatoire_source_last_success_timestamp_seconds", "source" => id.clone())
+                .set(*ts);
+            metrics::gauge!("observatoire_source_rows", "source" => id.clone()).set(*rows as f64);
+        }
+    });
+    let out = m.handle.render();
     Ok((
         [(
             header::CONTENT_TYPE,

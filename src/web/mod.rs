@@ -2,6 +2,7 @@
 //! the `sources` provenance table.
 mod api;
 mod error;
+mod extract;
 mod format;
 mod health;
 mod home;
@@ -69,7 +70,7 @@ impl AppState {
     }
 }
 
-fn templates() -> Environment<'static> {
+pub(crate) fn templates() -> Environment<'static> {
     let mut env = Environment::new();
     minijinja_embed::load_templates!(&mut env);
     format::register(&mut env);

@@ -2,12 +2,13 @@
 //! recruitment projects and job offers by métier, each with its source, vintage and method.
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Html;
 use duckdb::Connection;
 use minijinja::context;
 use serde::Serialize;
 
+use super::extract::P;
 use super::home::kind_label;
 use super::{api::KINDS, AppError, AppState};
 use crate::status::SourceStatus;
@@ -112,7 +113,7 @@ fn valid_code(code: &str) -> bool {
 
 pub async fn page(
     State(state): State<AppState>,
-    Path((kind, code)): Path<(String, String)>,
+    P((kind, code)): P<(String, String)>,
 ) -> Result<Html<String>, AppError> {
     if !KINDS.contains(&kind.as_str()) {
         return Err(AppError::bad_request(format!(
@@ -135,23 +136,11 @@ pub async fn page(
 }
 
 fn dashboard(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Dashboard>> {
-    let row = conn
-        .prepare("SELECT libelle, nb_communes FROM territory WHERE kind = ? AND code = ?")?
-        .query_map([kind, code], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-        })?
-        .next()
-        .transpose()?;
-    let Some((libelle, nb_communes)) = row else {
+    let Some(t) = crate::referentials::lookup::territory(conn, kind, code)? else {
         return Ok(None);
     };
-    let departements = conn
-        .prepare(
-            "SELECT DISTINCT d.code, d.libelle FROM territory_commune t JOIN ref_commune c ON c.code = t.commune
-             JOIN ref_departement d ON d.code = c.departement WHERE t.kind = ? AND t.code = ? ORDER BY 1",
-        )?
-        .query_map([kind, code], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let (libelle, nb_communes) = (t.libelle, t.nb_communes);
+    let departements = crate::referentials::lookup::departements_of(conn, kind, code)?;
     let chomage = serie(
         conn,
         "SELECT trimestre, taux FROM ind_chomage WHERE kind = ? AND code = ? ORDER BY 1",

@@ -125,21 +125,27 @@ pub fn count(db: &Db, sql: &str) -> i64 {
 /// Writes `text` as a job file, loads it as the scheduler would, and runs it now with the
 /// product's runner.
 pub async fn run_job_file(db: &TestDb, text: &str) -> observatoire::schedule::runner::Outcome {
+    run_job_file_with(db, text, observatoire::config::Config::default()).await
+}
+
+/// [`run_job_file`] with a configuration.
+pub async fn run_job_file_with(
+    db: &TestDb,
+    text: &str,
+    config: observatoire::config::Config,
+) -> observatoire::schedule::runner::Outcome {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("job.toml"), text).unwrap();
     let (jobs, errors) = observatoire::schedule::jobs::load_dir(dir.path());
     assert!(errors.is_empty(), "{errors:?}");
-    observatoire::schedule::runner::Runner::new(
-        db.db.clone(),
-        std::sync::Arc::new(observatoire::config::Config::default()),
-    )
-    .run(
-        &jobs[0],
-        observatoire::schedule::runner::Trigger::Manual,
-        None,
-    )
-    .await
-    .unwrap()
+    observatoire::schedule::runner::Runner::new(db.db.clone(), std::sync::Arc::new(config))
+        .run(
+            &jobs[0],
+            observatoire::schedule::runner::Trigger::Manual,
+            None,
+        )
+        .await
+        .unwrap()
 }
 
 /// Today (UTC) in French words, as the freshness sentences write it.

@@ -325,6 +325,32 @@ mod scheduled {
         );
         assert_eq!(count(&db.db, "SELECT count(*) FROM raw_urssaf_ze"), before);
     }
+
+    #[tokio::test]
+    async fn a_download_past_the_size_cap_is_refused() {
+        let server = MockServer::start().await;
+        let big = format!("{URSSAF}{}", "2026;2;2815;Rouen;1;1;1\n".repeat(60_000));
+        assert!(big.len() > 1_000_000);
+        Mock::given(method("GET"))
+            .and(path("/gros"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(big))
+            .mount(&server)
+            .await;
+        let db = test_db();
+        let before = count(&db.db, "SELECT count(*) FROM raw_urssaf_ze");
+        let mut config = observatoire::config::Config::default();
+        config.sources.max_download_mb = 1;
+        let out = crate::helpers::run_job_file_with(
+            &db,
+            &format!("name = \"urssaf-ze\"\nkind = \"opendata\"\nschedule = \"0 0 4 10 * *\"\nretries = 0\n[params]\nsource = \"urssaf-ze\"\nurl = \"{}/gros\"\n", server.uri()),
+            config,
+        )
+        .await;
+        assert_eq!(out.status, Status::Failed);
+        let err = out.error.unwrap();
+        assert!(err.contains("plus de 1 Mo"), "{err}");
+        assert_eq!(count(&db.db, "SELECT count(*) FROM raw_urssaf_ze"), before);
+    }
 }
 
 /// What a partial file must not do: erase the periods and territories it does not hold.

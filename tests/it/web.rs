@@ -136,7 +136,7 @@ async fn unknown_territory_is_404_and_malformed_is_400() {
     let app = TestApp::spawn().await;
     let res = app.get("/territoires/ze/9999").await;
     assert_eq!(res.status(), 404);
-    assert!(res.text().await.unwrap().contains("n'existe pas"));
+    assert!(res.text().await.unwrap().contains("n&#x27;existe pas"));
     assert_eq!(app.get("/territoires/planete/2815").await.status(), 400);
     assert_eq!(app.get("/territoires/ze/%3Cscript%3E").await.status(), 400);
     assert_eq!(app.get("/nulle-part").await.status(), 404);
@@ -205,6 +205,53 @@ async fn api_lists_territories_and_rejects_bad_kinds() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["status"], 400);
     assert!(body["detail"].as_str().unwrap().contains("canton"));
+}
+
+#[tokio::test]
+async fn axum_rejections_answer_in_french() {
+    let app = TestApp::spawn().await;
+    // duplicate query keys on a page: the French error page
+    let res = app.get("/?q=Rouen&q=Lyon").await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("lang=\"fr\"") && html.contains("« q » est donné plusieurs fois"),
+        "{html}"
+    );
+    assert!(!html.contains("Failed to deserialize"), "{html}");
+    // on the API: problem+json
+    let res = app.get("/api/v1/territoires?kind=ze&kind=dep").await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("« kind »"),
+        "{body}"
+    );
+    // bad UTF-8 in a path segment
+    let res = app.get("/territoires/ze/%FF%FE").await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("UTF-8 valide"), "{html}");
+    assert!(!html.contains("Invalid URL"), "{html}");
+}
+
+#[tokio::test]
+async fn percent_and_underscore_in_the_search_are_literal() {
+    let app = TestApp::spawn().await;
+    for q in ["%25", "_", "%25%25", "R_uen"] {
+        let html = app.get(&format!("/?q={q}")).await.text().await.unwrap();
+        assert!(
+            html.contains("Aucun territoire ni aucune commune ne correspond"),
+            "q={q} matched something"
+        );
+    }
+    let html = app.get("/?q=rouen").await.text().await.unwrap();
+    assert!(html.contains("/territoires/ze/2815"));
 }
 
 #[tokio::test]
