@@ -150,6 +150,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 .enable_all()
                 .build()?;
             rt.block_on(async move {
+                // Signals first: SIGTERM during start-up stops cleanly instead of killing.
+                let shutdown = crate::startup::shutdown_signal();
                 // Bind first: a busy port fails fast, before any database work.
                 let listener = crate::startup::bind(&bind).await?;
                 let db = Db::open(&db_path)?;
@@ -182,7 +184,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     "Observatoire en ligne sur http://{}",
                     listener.local_addr()?
                 );
-                crate::startup::serve(listener, state, crate::startup::shutdown_signal()).await
+                crate::startup::serve(listener, state, shutdown).await
             })
         }
     }

@@ -389,11 +389,12 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
     }
 }
 
-/// Last run of a job that did not fail: succeeded, or was skipped for lack of credentials (a
-/// skipped dependency does not block the jobs that come `after` it).
+/// Last run of a job that did not fail: succeeded, was skipped for lack of credentials (a
+/// skipped dependency does not block the jobs that come `after` it), or was degraded (it stored
+/// what it read and closed nothing: the jobs after it work on what is stored).
 pub fn last_ok(conn: &duckdb::Connection, job: &str) -> Result<Option<chrono::NaiveDateTime>> {
     Ok(conn.query_row(
-        "SELECT max(finished_at) FROM job_runs WHERE job = ? AND status IN ('success', 'skipped')",
+        "SELECT max(finished_at) FROM job_runs WHERE job = ? AND status IN ('success', 'skipped', 'degraded')",
         [job],
         |r| r.get(0),
     )?)

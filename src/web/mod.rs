@@ -1,5 +1,5 @@
-//! Web layer: axum + minijinja. Reads only derived tables (`ind_*`), the territory dimension and
-//! the `sources` provenance table.
+//! Web layer: axum + minijinja. Reads derived tables (`ind_*`), `sources` and `job_runs`; referentials
+//! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
 mod api;
 mod error;
 mod extract;
