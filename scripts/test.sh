@@ -18,4 +18,5 @@ if [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-dejavu-core; fi
 # A persistent target dir: a warm run takes minutes, a cold one about ten.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/observatoire/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-cargo test --locked "$@"
+# `failpoints`: the tests inject failures inside writes and kill the binary inside commits.
+cargo test --locked --features failpoints "$@"

@@ -37,6 +37,15 @@ pub fn run(conn: &mut Connection) -> Result<InitReport> {
         let tx = conn.transaction()?;
         crate::referentials::load(&tx, dir.path())?;
         crate::collect::load_defaults(&tx, dir.path())?;
+        #[cfg(feature = "failpoints")]
+        {
+            let path: String = tx.query_row(
+                "SELECT path FROM duckdb_databases() WHERE database_name = current_database()",
+                [],
+                |r| r.get(0),
+            )?;
+            crate::failpoint!("init::after_load", &path);
+        }
         crate::indicators::refresh_all(&tx)?;
         tx.commit()?;
         conn.execute_batch("CHECKPOINT")?;

@@ -2,6 +2,9 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     observatoire::telemetry::init();
+    // Test builds only: failure points configured by the FAILPOINTS environment variable.
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let cli = observatoire::cli::Cli::parse();
     match observatoire::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

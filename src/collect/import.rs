@@ -214,6 +214,7 @@ pub fn import_cancellable(
             anyhow!("{msg}")
         }
     })?;
+    crate::failpoint!("import::after_load", source.source_id());
     crate::indicators::refresh_all(&tx).context("indicateurs")?;
     let id = source.source_id();
     let vintage: String = tx.query_row(

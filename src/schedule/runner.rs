@@ -376,6 +376,7 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
                 .call_derived(move |c| {
                     let tx = c.transaction()?;
                     crate::indicators::refresh_all(&tx)?;
+                    crate::failpoint!("indicators::before_commit", "indicators");
                     cancel.check()?;
                     tx.commit()?;
                     Ok(())

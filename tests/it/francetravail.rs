@@ -364,6 +364,65 @@ async fn a_run_failing_half_way_leaves_the_database_as_it_was_and_a_rerun_comple
     );
 }
 
+/// The failure comes inside the write of a département, after its offers were appended and
+/// updated in the transaction (an injected failure just before closing and committing): that
+/// département stays as it was, the one before it is whole, and a rerun completes.
+#[cfg(feature = "failpoints")]
+#[tokio::test]
+async fn a_run_failing_inside_the_write_leaves_that_departement_as_it_was() {
+    let mock = FtMock::start().await;
+    let now = Utc::now();
+    mock.set_offers(
+        [
+            offers("971", "97101", 300, 10, now),
+            offers("972", "97209", 300, 10, now),
+        ]
+        .concat(),
+    );
+    let db = test_db();
+    let cfg = mock.config(&["971", "972"]);
+    // 972 already holds 100 of its offers from an earlier run
+    mock.set_offers(offers("972", "97209", 100, 10, now));
+    run(&db, &mock.config(&["972"]), true).await.unwrap();
+    let snapshot = |db: &TestDb| -> String {
+        db.db
+            .connect()
+            .unwrap()
+            .query_row(
+                "SELECT count(*) || '|' || count(closed_at) || '|' || string_agg(id || coalesce(intitule, ''), ',' ORDER BY id)
+                 FROM raw_ft_offre WHERE source_id = 'ft-offres' AND departement = '972'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let before_972 = snapshot(&db);
+    mock.set_offers(
+        [
+            offers("971", "97101", 300, 10, now),
+            offers("972", "97209", 300, 10, now),
+        ]
+        .concat(),
+    );
+    fail::cfg("store::write::after_insert", "return(error@972)").unwrap();
+    let err = run(&db, &cfg, true).await.unwrap_err();
+    fail::remove("store::write::after_insert");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("défaillance injectée"), "{msg}");
+    assert_eq!(
+        count(&db.db, "SELECT count(*) FROM raw_ft_offre WHERE source_id = 'ft-offres' AND departement = '971'"),
+        300,
+        "the département written before the failure is whole"
+    );
+    assert_eq!(snapshot(&db), before_972, "the failing département changed");
+    let s = run(&db, &cfg, true).await.unwrap();
+    assert_eq!(s.rows_read, 600);
+    assert_eq!(
+        count(&db.db, "SELECT count(DISTINCT id) FROM raw_ft_offre WHERE source_id = 'ft-offres' AND departement IN ('971', '972')"),
+        600
+    );
+}
+
 #[tokio::test]
 async fn old_and_slightly_future_offers_are_collected_too() {
     let mock = FtMock::start().await;

@@ -7,7 +7,7 @@ use observatoire::collect::import::{import, ImportSource};
 
 use crate::helpers::{count, default_data, test_db, test_db_file};
 
-fn fingerprint(db: &observatoire::store::Db) -> (i64, i64, i64, String) {
+fn fingerprint(db: &observatoire::store::Db) -> (i64, i64, i64, String, String) {
     let c = db.connect().unwrap();
     let n = |sql: &str| -> i64 { c.query_row(sql, [], |r| r.get(0)).unwrap() };
     let v: String = c
@@ -22,6 +22,12 @@ fn fingerprint(db: &observatoire::store::Db) -> (i64, i64, i64, String) {
         n("SELECT coalesce(sum(projets), 0) FROM raw_bmo"),
         n("SELECT count(*) FROM raw_chomage_ze"),
         v,
+        c.query_row(
+            "SELECT sum(taux)::VARCHAR || '|' || (SELECT count(*) FROM ind_chomage) || '|' || (SELECT sum(effectifs_cvs) FROM raw_urssaf_ze) FROM raw_chomage_ze",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap(),
     )
 }
 
@@ -63,6 +69,65 @@ fn a_new_bmo_vintage_is_added_and_reimporting_it_replaces_it() {
     );
     // the indicators now show the newest survey year
     assert_eq!(count(&t.db, "SELECT max(annee) FROM ind_bmo_metier"), 2025);
+}
+
+/// The whole real unemployment series re-imported with revised values and, at its end, one row
+/// that repeats a zone × quarter: every value is valid, so the import deletes the stored quarters
+/// and inserts the new ones before the duplicate fails. The transaction must undo all of it.
+#[test]
+fn a_failure_after_rows_were_written_rolls_the_whole_import_back() {
+    let t = test_db();
+    let before = fingerprint(&t.db);
+    let text = default_data(observatoire::collect::chomage::DEFAULT_FILE);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(
+        lines[0].ends_with(",trimestre,taux_chomage"),
+        "{}",
+        lines[0]
+    );
+    for l in lines.iter_mut().skip(1) {
+        // revised values: every rate + 1
+        let (head, v) = l.rsplit_once(',').unwrap();
+        if let Ok(v) = v.parse::<f64>() {
+            *l = format!("{head},{}", v + 1.0);
+        }
+    }
+    let dup = lines[1].clone();
+    lines.push(dup);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("chomage.csv");
+    std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+    let err = import(&mut t.db.connect().unwrap(), ImportSource::ChomageZe, &f).unwrap_err();
+    assert!(format!("{err:#}").contains("chomage.csv"), "{err:#}");
+    assert_eq!(fingerprint(&t.db), before);
+}
+
+/// An injected failure after a valid file was loaded (its rows replaced, before the indicators
+/// and the commit): nothing of it is visible.
+#[cfg(feature = "failpoints")]
+#[test]
+fn an_injected_failure_after_the_load_leaves_nothing() {
+    let t = test_db();
+    let before = fingerprint(&t.db);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("effectifs.csv");
+    std::fs::write(
+        &f,
+        "Année;Trimestre;Code zone d'emploi;Zone d'emploi;Effectifs salariés brut;Effectifs salariés CVS;Masse salariale CVS\n\
+         2025;4;2815;Rouen;1;1;1\n",
+    )
+    .unwrap();
+    fail::cfg("import::after_load", "return(error@urssaf-emploi-ze)").unwrap();
+    let err = import(&mut t.db.connect().unwrap(), ImportSource::UrssafZe, &f).unwrap_err();
+    fail::remove("import::after_load");
+    assert!(
+        format!("{err:#}").contains("défaillance injectée"),
+        "{err:#}"
+    );
+    assert_eq!(fingerprint(&t.db), before);
+    // and the same file imports once the failure is gone
+    import(&mut t.db.connect().unwrap(), ImportSource::UrssafZe, &f).unwrap();
+    assert_ne!(fingerprint(&t.db), before);
 }
 
 #[test]

@@ -82,25 +82,78 @@ fn a_fresh_database_is_migrated_to_the_latest_version() {
     assert_eq!(migrations::migrate(&mut conn).unwrap(), 0);
 }
 
+/// The default load of `init` fails on its last file, after five loaders have written
+/// thousands of rows inside the transaction: nothing of it may remain.
 #[test]
 fn a_failed_load_leaves_no_partial_data() {
-    // Loading a malformed file inside the init transaction must roll everything back.
-    let t = test_db();
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("bmo.csv");
-    std::fs::write(
-        &bad,
-        "annee,Code métier BMO,Nom métier BMO,Famille_met,Lbl_fam_met,REG,NOM_REG,Dept,NomDept,BE24,NOMBE24,met,xmet,smet\n\
-         2024,A0X40,Agriculteurs,Z,Autres,11,IDF,77,S&M,1118,Porte Sud,douze,*,*\n",
-    )
-    .unwrap();
-    let before = fingerprint(&t.db);
-    let mut conn = t.db.connect().unwrap();
+    let db = Db::open(&dir.path().join("vide.duckdb")).unwrap();
+    let mut conn = db.connect().unwrap();
+    migrations::migrate(&mut conn).unwrap();
+    let before = fingerprint(&db);
+    // the embedded files, with the DEFM series (loaded last) ending on a duplicated row: every
+    // value is valid, so the failure comes from the insert itself
+    let data = tempfile::tempdir().unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default");
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), data.path().join(e.file_name())).unwrap();
+    }
+    let defm = observatoire::collect::defm::DEFAULT_FILE;
+    let text = crate::helpers::default_data(defm);
+    let last = text.lines().last().unwrap().to_string();
+    let bad = format!("{text}{last}\n");
+    {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(
+            std::fs::File::create(data.path().join(defm)).unwrap(),
+            flate2::Compression::fast(),
+        );
+        e.write_all(bad.as_bytes()).unwrap();
+        e.finish().unwrap();
+    }
     let tx = conn.transaction().unwrap();
-    let err = observatoire::collect::bmo::load(&tx, &bad, observatoire::collect::Replace::Keys)
-        .unwrap_err();
+    observatoire::referentials::load(&tx, data.path()).unwrap();
+    let err = observatoire::collect::load_defaults(&tx, data.path()).unwrap_err();
     drop(tx);
     let msg = format!("{err:#}");
-    assert!(msg.contains("bmo.csv") && msg.contains("douze"), "{msg}");
-    assert_eq!(fingerprint(&t.db), before);
+    // the DEFM insert itself failed (validation passed): the offers sample, BMO, DARES, INSEE and
+    // URSSAF loads had already written their rows in the transaction
+    assert!(msg.contains(defm), "{msg}");
+    assert!(
+        msg.contains("Duplicate key") || msg.contains("PRIMARY KEY"),
+        "{msg}"
+    );
+    assert_eq!(fingerprint(&db), before, "rows of the failed load remain");
+}
+
+/// `init` itself, failing after every default file was loaded inside its transaction (injected
+/// failure): the database is left as it was, and the next `init` loads it whole.
+#[cfg(feature = "failpoints")]
+#[test]
+fn an_init_failing_after_the_load_leaves_the_database_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("neuve.duckdb");
+    let db = Db::open(&path).unwrap();
+    let mut conn = db.connect().unwrap();
+    migrations::migrate(&mut conn).unwrap();
+    let before = fingerprint(&db);
+    fail::cfg(
+        "init::after_load",
+        &format!("return(error@{})", path.display()),
+    )
+    .unwrap();
+    let err = observatoire::init::run(&mut conn).unwrap_err();
+    fail::remove("init::after_load");
+    assert!(
+        format!("{err:#}").contains("défaillance injectée"),
+        "{err:#}"
+    );
+    assert_eq!(fingerprint(&db), before);
+    let report = observatoire::init::run(&mut conn).unwrap();
+    assert!(report.default_data_loaded);
+    assert_eq!(
+        crate::helpers::count(&db, "SELECT count(*) FROM ref_commune"),
+        34_945
+    );
 }

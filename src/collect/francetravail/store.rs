@@ -145,6 +145,7 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
         "DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_ids);
          INSERT INTO raw_ft_offre_competence SELECT DISTINCT offre_id, code_ogr, libelle, exigence FROM ft_staging_comp;",
     )?;
+    crate::failpoint!("store::write::after_insert", b.scope);
     let closed = if full {
         tx.execute(
             "UPDATE raw_ft_offre SET closed_at = ?1
