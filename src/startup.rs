@@ -46,12 +46,7 @@ pub fn start_scheduler(
     clock: Arc<dyn Clock>,
     catch_up: bool,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    Scheduler {
-        runner: state.runner.clone(),
-        jobs: state.jobs.clone(),
-        clock,
-    }
-    .spawn(catch_up)
+    Scheduler::new(state.runner.clone(), state.jobs.clone(), clock).spawn(catch_up)
 }
 
 /// Serves until `shutdown` resolves; then stops scheduling, cancels running jobs (they roll

@@ -6,6 +6,7 @@
 //! tokio-cron-scheduler was the named choice; it is not used because it fixes the UTC offset of
 //! the day a job is created (its DST issue) and offers no injectable clock to test the two DST
 //! transitions. The `cron` crate parses the expressions; firing times are computed here.
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -19,6 +20,9 @@ pub struct Scheduler {
     pub runner: Runner,
     pub jobs: Arc<Vec<JobDef>>,
     pub clock: Arc<dyn Clock>,
+    /// Each job's next firing time (UTC), published whenever a job loop arms its wait: after a
+    /// run (or a skipped one) the time moves on. Tests wait on it instead of sleeping.
+    pub armed: Arc<tokio::sync::watch::Sender<BTreeMap<String, DateTime<Utc>>>>,
 }
 
 /// Local midnight (Europe/Paris) of the day of `t`, as UTC.
@@ -35,6 +39,15 @@ fn day_start(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 impl Scheduler {
+    pub fn new(runner: Runner, jobs: Arc<Vec<JobDef>>, clock: Arc<dyn Clock>) -> Scheduler {
+        Scheduler {
+            runner,
+            jobs,
+            clock,
+            armed: Arc::new(tokio::sync::watch::Sender::new(BTreeMap::new())),
+        }
+    }
+
     /// Starts the catch-up pass and one loop per job; returns their handles.
     pub fn spawn(self, catch_up: bool) -> Vec<tokio::task::JoinHandle<()>> {
         let this = Arc::new(self);
@@ -128,6 +141,9 @@ impl Scheduler {
                 tracing::warn!(job = %job.name, "planification sans prochaine exécution");
                 return;
             };
+            self.armed.send_modify(|m| {
+                m.insert(job.name.clone(), next);
+            });
             tokio::select! {
                 _ = self.clock.sleep_until(next) => {}
                 _ = wait_cancel(&self.runner) => return,
@@ -186,7 +202,5 @@ impl Scheduler {
 }
 
 async fn wait_cancel(runner: &Runner) {
-    while !runner.shutdown.is_cancelled() {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    runner.shutdown.cancelled().await
 }

@@ -64,9 +64,17 @@ fn counting_body(counter: Arc<AtomicU32>) -> BodyFn {
 #[tokio::test]
 async fn a_job_never_overlaps_itself() {
     let db = test_db();
-    let body: BodyFn = Arc::new(|_, _| {
-        Box::pin(async {
-            tokio::time::sleep(Duration::from_millis(400)).await;
+    // The body signals that it runs, then holds until released: the second start happens
+    // while the first run is certainly in progress.
+    let (started_tx, started_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (tx, rel) = (started_tx.clone(), release.clone());
+    let body: BodyFn = Arc::new(move |_, _| {
+        let (tx, rel) = (tx.clone(), rel.clone());
+        Box::pin(async move {
+            let released = rel.notified();
+            tx.send(()).unwrap();
+            released.await;
             Ok(BodyResult::Done(RunSummary::default()))
         })
     });
@@ -75,16 +83,19 @@ async fn a_job_never_overlaps_itself() {
     let r2 = runner.clone();
     let j2 = js[0].clone();
     let first = tokio::spawn(async move { r2.run(&j2, Trigger::Manual, None).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut started_rx = started_rx;
+    started_rx.recv().await.unwrap();
     assert!(matches!(
         runner.run(&js[0], Trigger::Manual, None).await,
         Err(StartError::AlreadyRunning(_))
     ));
+    release.notify_one();
     assert_eq!(first.await.unwrap().unwrap().status, Status::Success);
     assert_eq!(
         count(&db.db, "SELECT count(*) FROM job_runs WHERE job = 'lent'"),
         1
     );
+    drop(started_tx);
 }
 
 /// Sets its flag when dropped: the end of a piece of blocking work, however it ends.
@@ -280,28 +291,46 @@ async fn a_panic_in_a_job_is_caught_and_recorded() {
     assert!(runner.run(&js[0], Trigger::Manual, None).await.is_ok());
 }
 
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(300)).await;
+/// Waits (no sleep) until the scheduler has armed `job` for a firing time after `after`, and
+/// returns that time. A job loop re-arms only once its previous firing has run (or was skipped).
+async fn armed_after(
+    armed: &mut tokio::sync::watch::Receiver<std::collections::BTreeMap<String, DateTime<Utc>>>,
+    job: &str,
+    after: Option<DateTime<Utc>>,
+) -> DateTime<Utc> {
+    let m = tokio::time::timeout(
+        Duration::from_secs(60),
+        armed.wait_for(|m| m.get(job).is_some_and(|t| after.is_none_or(|a| *t > a))),
+    )
+    .await
+    .expect("the scheduler never armed the job")
+    .unwrap();
+    m[job]
 }
 
-/// Runs a daily 05:30 (Paris) job on a manual clock started at `start`, moving the clock to each
-/// instant of `steps` and checking how many runs have happened by then.
-async fn daily_0530_runs(start: &str, steps: &[(&str, u32, &str)]) {
+/// Runs a daily 05:30 (Paris) job on a manual clock started at `start`. Each step moves the clock
+/// to an instant and states the expected count of runs and the firing time then armed (UTC).
+async fn daily_0530_runs(start: &str, first: &str, steps: &[(&str, u32, &str, &str)]) {
     let db = test_db();
     let n = Arc::new(AtomicU32::new(0));
     let runner = runner_with(&db, counting_body(n.clone()));
     let (_d, js) = jobs(&[("a.toml", &job("matin", "0 30 5 * * *", ""))]);
     let clock = ManualClock::new(utc(start));
-    Scheduler {
-        runner,
-        jobs: Arc::new(js),
-        clock: clock.clone(),
-    }
-    .spawn(false);
-    settle().await;
-    for (at, expected, why) in steps {
-        clock.set(utc(at));
-        settle().await;
+    let sched = Scheduler::new(runner, Arc::new(js), clock.clone());
+    let mut armed = sched.armed.subscribe();
+    sched.spawn(false);
+    let mut next = armed_after(&mut armed, "matin", None).await;
+    assert_eq!(next, utc(first), "first firing time");
+    for (at, expected, then_armed, why) in steps {
+        let at = utc(at);
+        clock.set(at);
+        if at >= next {
+            // the firing is due: wait until it has run and the loop re-armed
+            next = armed_after(&mut armed, "matin", Some(next)).await;
+        }
+        // the loop sleeps until `next` > now: nothing else can fire
+        assert!(next > at);
+        assert_eq!(next, utc(then_armed), "at {at}: next firing");
         assert_eq!(n.load(Ordering::SeqCst), *expected, "at {at}: {why}");
     }
 }
@@ -310,12 +339,24 @@ async fn daily_0530_runs(start: &str, steps: &[(&str, u32, &str)]) {
 async fn scheduled_runs_keep_paris_time_across_the_spring_change() {
     daily_0530_runs(
         "2026-03-28T12:00:00Z",
+        "2026-03-29T03:30:00Z", // 05:30 CEST, the day the clocks go forward
         &[
-            ("2026-03-29T03:29:59Z", 0, "05:29:59 CEST: not yet"),
-            ("2026-03-29T03:30:00Z", 1, "05:30 CEST"),
+            (
+                "2026-03-29T03:29:59Z",
+                0,
+                "2026-03-29T03:30:00Z",
+                "05:29:59 CEST: not yet",
+            ),
+            (
+                "2026-03-29T03:30:00Z",
+                1,
+                "2026-03-30T03:30:00Z",
+                "05:30 CEST",
+            ),
             (
                 "2026-03-29T04:30:00Z",
                 1,
+                "2026-03-30T03:30:00Z",
                 "no second run at the old UTC offset",
             ),
         ],
@@ -327,13 +368,20 @@ async fn scheduled_runs_keep_paris_time_across_the_spring_change() {
 async fn scheduled_runs_keep_paris_time_across_the_autumn_change() {
     daily_0530_runs(
         "2026-10-24T12:00:00Z",
+        "2026-10-25T04:30:00Z", // 05:30 CET, the day the clocks go back
         &[
             (
                 "2026-10-25T03:30:00Z",
                 0,
+                "2026-10-25T04:30:00Z",
                 "04:30 CET: the summer offset would fire here",
             ),
-            ("2026-10-25T04:30:00Z", 1, "05:30 CET"),
+            (
+                "2026-10-25T04:30:00Z",
+                1,
+                "2026-10-26T04:30:00Z",
+                "05:30 CET",
+            ),
         ],
     )
     .await;
@@ -362,11 +410,11 @@ async fn at_start_up_stale_jobs_catch_up_dependencies_first() {
             [],
         )
         .unwrap();
-    let sched = Scheduler {
+    let sched = Scheduler::new(
         runner,
-        jobs: Arc::new(js),
-        clock: Arc::new(observatoire::schedule::clock::SystemClock),
-    };
+        Arc::new(js),
+        Arc::new(observatoire::schedule::clock::SystemClock),
+    );
     let ran = sched.catch_up().await.unwrap();
     assert_eq!(ran, ["collecte", "indicateurs"]);
     assert_eq!(*order.lock().unwrap(), ["collecte", "indicateurs"]);
@@ -393,16 +441,15 @@ async fn after_waits_for_the_dependency_of_the_same_day() {
         ("2.toml", &job("collecte", "0 0 6 * * *", "")),
     ]);
     let clock = ManualClock::new(Utc::now() - chrono::Duration::days(1));
-    let start = clock.clone();
-    Scheduler {
-        runner,
-        jobs: Arc::new(js),
-        clock: start,
-    }
-    .spawn(false);
-    settle().await;
+    let sched = Scheduler::new(runner, Arc::new(js), clock.clone());
+    let mut armed = sched.armed.subscribe();
+    sched.spawn(false);
+    let first = armed_after(&mut armed, "collecte", None).await;
+    assert_eq!(armed_after(&mut armed, "indicateurs", None).await, first);
     clock.set(Utc::now() + chrono::Duration::days(1));
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // both loops re-arm only once their firing has run
+    armed_after(&mut armed, "collecte", Some(first)).await;
+    armed_after(&mut armed, "indicateurs", Some(first)).await;
     assert_eq!(*order.lock().unwrap(), ["collecte", "indicateurs"]);
 }
 
