@@ -92,17 +92,28 @@ async fn zone_page_shows_bmo_and_offers_of_its_territory() {
     assert!(html.contains("EVREUX"), "overlapping bassins are listed");
     let shown = indicator(&html, "bmo-projets").replace('\u{202F}', "");
     assert_eq!(shown, expected.to_string());
-    // Offers: counted by the commune of the workplace, through aliases
-    let offers: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM raw_ft_offre o JOIN ref_commune c ON c.code = o.commune
-             LEFT JOIN ind_offre_cluster k ON k.offre_id = o.id
-             WHERE c.ze2020 = '2815' AND (k.cluster_id IS NULL OR k.cluster_id = o.id)",
+    // Offers: counted by the commune of the workplace. The expected count comes from the raw
+    // files themselves (the offers sample and INSEE's zone composition), read by a separate
+    // in-memory DuckDB, not from any table the observatory built: one offer per id whose
+    // workplace commune belongs to zone 2815 (no Rouen offer carries an old or arrondissement
+    // code, and the sample has a single source, so no cross-source duplicate).
+    let offers: i64 = {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default");
+        let mem = duckdb::Connection::open_in_memory().unwrap();
+        mem.query_row(
+            &format!(
+                "SELECT count(DISTINCT o.id) FROM read_csv('{}', all_varchar = true) o
+                 JOIN read_csv('{}', all_varchar = true) z ON z.CODGEO = o.lieuTravail_commune
+                 WHERE z.ZE2020 = '2815'",
+                data.join("offres_2025-11-13_15_flat.csv.gz").display(),
+                data.join("ze2020_communes_cog2023.csv.gz").display()
+            ),
             [],
             |r| r.get(0),
         )
-        .unwrap();
-    assert!(offers > 0);
+        .unwrap()
+    };
+    assert_eq!(offers, 48, "the sample holds 48 offers in the Rouen zone");
     assert_eq!(
         indicator(&html, "offres-total").replace('\u{202F}', ""),
         offers.to_string()
