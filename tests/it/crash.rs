@@ -16,6 +16,44 @@ fn count(path: &std::path::Path, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// A copy of the initialised database and a config pointing the offers collector at `mock` for
+/// the départements `deps`.
+fn collector_setup(mock: &FtMock, deps: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, db) = test_db_file();
+    let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
+    let config = format!(
+        "[scheduler]\njobs_dir = \"{jobs}\"\n\n[sources.france_travail]\napi_base = \"{uri}/partenaire/offresdemploi\"\n\
+         token_url = \"{uri}/token\"\ndepartements = [{deps}]\nrate_limit = 200.0\nrequest_timeout_secs = 10.0\n",
+        jobs = concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"),
+        uri = mock.server.uri(),
+        deps = deps.join(", ")
+    );
+    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    (dir, db)
+}
+
+/// `observatoire jobs run francetravail-offres` on that setup, with optional failure points.
+fn spawn_collector(
+    dir: &std::path::Path,
+    db: &std::path::Path,
+    failpoints: Option<String>,
+) -> std::process::Child {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_observatoire"));
+    c.arg("--db")
+        .arg(db)
+        .args(["jobs", "run", "francetravail-offres"])
+        .current_dir(dir)
+        .env("FT_CLIENT_ID", "observatoire")
+        .env("FT_CLIENT_SECRET", "s3cret")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(f) = failpoints {
+        c.env("FAILPOINTS", f);
+    }
+    c.spawn().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_collector_run_then_restart() {
     let mock = FtMock::start().await;
@@ -27,32 +65,8 @@ async fn kill_9_during_a_collector_run_then_restart() {
         .concat(),
     );
     *mock.state.slow.lock().unwrap() = Duration::from_millis(500);
-    let (dir, db) = test_db_file();
-    let config = format!(
-        "[scheduler]\njobs_dir = \"{jobs}\"\n\n[sources.france_travail]\napi_base = \"{uri}/partenaire/offresdemploi\"\n\
-         token_url = \"{uri}/token\"\ndepartements = [\"76\", \"27\"]\nrate_limit = 100.0\nrequest_timeout_secs = 10.0\n",
-        jobs = concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"),
-        uri = mock.server.uri()
-    );
-    std::fs::write(dir.path().join("config.toml"), config).unwrap();
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_observatoire"))
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "jobs",
-                "run",
-                "francetravail-offres",
-            ])
-            .current_dir(dir.path())
-            .env("FT_CLIENT_ID", "observatoire")
-            .env("FT_CLIENT_SECRET", "s3cret")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let (dir, db) = collector_setup(&mock, &["76", "27"]);
+    let run = || spawn_collector(dir.path(), &db, None);
     let mut child = run();
     // 3 pages per département: wait until 76 is written and the first page of 27 is in flight
     let started = Instant::now();
@@ -149,30 +163,8 @@ fn kill_at_mark(mut child: std::process::Child, mark: &std::path::Path) {
 
 /// Everything of the derived tables, to compare before and after.
 #[cfg(feature = "failpoints")]
-fn derived_fingerprint(path: &std::path::Path) -> String {
-    let db = Db::open(path).unwrap();
-    let conn = db.connect().unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'ind_%' ORDER BY 1")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables
-        .iter()
-        .map(|t| {
-            let n: String = conn
-                .query_row(
-                    &format!("SELECT count(*) || ':' || coalesce(sum(hash(t)), 0) FROM \"{t}\" t"),
-                    [],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            format!("{t}={n}")
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+fn derived_fingerprint(path: &std::path::Path) -> Vec<(String, String)> {
+    crate::helpers::table_fingerprint(&Db::open(path).unwrap(), "ind_%")
 }
 
 /// kill -9 while the large batch of a département is written inside its transaction (rows
@@ -189,35 +181,9 @@ async fn kill_9_inside_the_write_of_a_large_batch_then_restart() {
         ]
         .concat(),
     );
-    let (dir, db) = test_db_file();
-    let config = format!(
-        "[scheduler]\njobs_dir = \"{jobs}\"\n\n[sources.france_travail]\napi_base = \"{uri}/partenaire/offresdemploi\"\n\
-         token_url = \"{uri}/token\"\ndepartements = [\"76\", \"27\"]\nrate_limit = 200.0\nrequest_timeout_secs = 10.0\n",
-        jobs = concat!(env!("CARGO_MANIFEST_DIR"), "/jobs"),
-        uri = mock.server.uri()
-    );
-    std::fs::write(dir.path().join("config.toml"), config).unwrap();
+    let (dir, db) = collector_setup(&mock, &["76", "27"]);
     let mark = dir.path().join("dans-la-transaction");
-    let run = |failpoints: Option<String>| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_observatoire"));
-        c.args([
-            "--db",
-            db.to_str().unwrap(),
-            "jobs",
-            "run",
-            "francetravail-offres",
-        ])
-        .current_dir(dir.path())
-        .env("FT_CLIENT_ID", "observatoire")
-        .env("FT_CLIENT_SECRET", "s3cret")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        if let Some(f) = failpoints {
-            c.env("FAILPOINTS", f);
-        }
-        c.spawn().unwrap()
-    };
+    let run = |failpoints: Option<String>| spawn_collector(dir.path(), &db, failpoints);
     let child = run(Some(format!(
         "store::write::after_insert=return(hang:{}@27)",
         mark.display()

@@ -2,24 +2,8 @@ use observatoire::store::{migrations, Db};
 
 use crate::helpers::test_db;
 
-fn fingerprint(db: &Db) -> Vec<(String, i64)> {
-    let conn = db.connect().unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables
-        .into_iter()
-        .map(|t| {
-            let n: i64 = conn
-                .query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0))
-                .unwrap();
-            (t, n)
-        })
-        .collect()
+fn fingerprint(db: &Db) -> Vec<(String, String)> {
+    crate::helpers::table_fingerprint(db, "%")
 }
 
 #[test]
