@@ -154,6 +154,8 @@ fn a_malformed_csv_row_is_named_and_nothing_is_written() {
             && err.contains("douze"),
         "{err}"
     );
+    // a CSV line is a file line, not a spreadsheet row
+    assert!(!err.contains("de la feuille"), "{err}");
     assert_eq!(fingerprint(&t.db), before);
     // a missing column
     std::fs::write(&f, "annee,Code métier BMO\n2025,A0X40\n").unwrap();

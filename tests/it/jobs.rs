@@ -235,10 +235,28 @@ async fn derived_table_rebuilds_are_serialised() {
 async fn failures_are_retried_with_backoff_then_succeed() {
     let db = test_db();
     let attempts = Arc::new(AtomicU32::new(0));
-    let a = attempts.clone();
-    let body: BodyFn = Arc::new(move |_, _| {
-        let a = a.clone();
+    let seen = Arc::new(Mutex::new(
+        Vec::<(std::time::Instant, Option<String>)>::new(),
+    ));
+    let (a, seen2) = (attempts.clone(), seen.clone());
+    let body: BodyFn = Arc::new(move |job, ctx| {
+        let (a, seen) = (a.clone(), seen2.clone());
         Box::pin(async move {
+            // what the run row says while it is being retried
+            let name = job.name.clone();
+            let error: Option<String> = ctx
+                .db
+                .call(move |c| {
+                    Ok(c.query_row(
+                        "SELECT error FROM job_runs WHERE job = ? AND status = 'running'",
+                        [name],
+                        |r| r.get(0),
+                    )?)
+                })
+                .await?;
+            seen.lock()
+                .unwrap()
+                .push((std::time::Instant::now(), error));
             if a.fetch_add(1, Ordering::SeqCst) < 2 {
                 anyhow::bail!("source indisponible");
             }
@@ -249,6 +267,7 @@ async fn failures_are_retried_with_backoff_then_succeed() {
         })
     });
     let runner = runner_with(&db, body);
+    // retry_delay 0.05 s, doubling: 0.05 s then 0.1 s
     let (_d, js) = jobs(&[("a.toml", &job("fragile", "0 0 6 * * *", "retries = 3"))]);
     let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
     assert_eq!((out.status, out.attempts), (Status::Success, 3));
@@ -259,12 +278,89 @@ async fn failures_are_retried_with_backoff_then_succeed() {
         ),
         7
     );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen[1].0 - seen[0].0 >= Duration::from_millis(50),
+        "first back-off"
+    );
+    assert!(
+        seen[2].0 - seen[1].0 >= Duration::from_millis(100),
+        "back-off doubles"
+    );
+    // each failed attempt is written to the run row as it happens
+    assert_eq!(seen[0].1, None);
+    assert_eq!(seen[1].1.as_deref(), Some("essai 1 : source indisponible"));
+    assert_eq!(seen[2].1.as_deref(), Some("essai 2 : source indisponible"));
     // without enough retries, the run fails and says why
     attempts.store(0, Ordering::SeqCst);
     let (_d, js) = jobs(&[("a.toml", &job("fragile2", "0 0 6 * * *", "retries = 1"))]);
     let out = runner.run(&js[0], Trigger::Manual, None).await.unwrap();
     assert_eq!((out.status, out.attempts), (Status::Failed, 2));
     assert!(out.error.unwrap().contains("source indisponible"));
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM job_runs WHERE job = 'fragile2' AND status = 'failed'"
+        ),
+        1
+    );
+}
+
+/// A cancellation that lands between two statements (nothing to interrupt) still refuses the
+/// commit; a shutdown cancels a running job, recorded `cancelled`, not retried.
+#[tokio::test]
+async fn shutdown_cancels_a_running_job_and_its_pending_commit() {
+    let db = test_db();
+    let (in_tx, in_rx) = tokio::sync::oneshot::channel::<()>();
+    let in_tx = Arc::new(Mutex::new(Some(in_tx)));
+    let body: BodyFn = Arc::new(move |_, ctx| {
+        let in_tx = in_tx.clone();
+        Box::pin(async move {
+            let cancel = ctx.cancel.clone();
+            ctx.db
+                .call(move |c| {
+                    let tx = c.transaction()?;
+                    tx.execute("DELETE FROM raw_bmo", [])?;
+                    in_tx.lock().unwrap().take().unwrap().send(()).unwrap();
+                    // Rust work between statements: no DuckDB statement runs when the
+                    // cancellation lands
+                    while !cancel.is_cancelled() {
+                        std::thread::yield_now();
+                    }
+                    cancel.check()?;
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await?;
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[(
+        "a.toml",
+        &job("longue", "0 0 6 * * *", "timeout = \"10m\"\nretries = 3"),
+    )]);
+    let r = runner.clone();
+    let j = js[0].clone();
+    let run = tokio::spawn(async move { r.run(&j, Trigger::Manual, None).await });
+    in_rx.await.unwrap();
+    runner.shutdown.cancel();
+    let out = run.await.unwrap().unwrap();
+    assert_eq!(
+        (out.status, out.attempts),
+        (Status::Cancelled, 1),
+        "{:?}",
+        out.error
+    );
+    assert_eq!(count(&db.db, "SELECT count(*) FROM raw_bmo"), 53_443);
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT count(*) FROM job_runs WHERE job = 'longue' AND status = 'cancelled'"
+        ),
+        1
+    );
 }
 
 #[tokio::test]

@@ -409,3 +409,43 @@ fn competences_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::R
         columns,
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Guard;
+
+    #[test]
+    fn the_guard_refuses_drops_beyond_the_share_and_empty_reads() {
+        let g = Guard {
+            max_drop_share: 0.5,
+            force: false,
+        };
+        // exactly half kept is within the share; one fewer is not
+        assert_eq!(g.refuses(300, 150), None);
+        assert!(g.refuses(300, 149).is_some());
+        assert_eq!(g.refuses(300, 300), None);
+        assert_eq!(g.refuses(300, 400), None);
+        // the share rule starts at 10 stored offers
+        assert!(g.refuses(10, 4).is_some());
+        assert_eq!(g.refuses(10, 5), None);
+        assert_eq!(g.refuses(9, 1), None);
+        // nothing read where something is stored: always refused
+        assert!(g.refuses(1, 0).is_some());
+        assert!(g.refuses(9, 0).is_some());
+        // nothing stored: nothing to protect
+        assert_eq!(g.refuses(0, 0), None);
+        let why = g.refuses(300, 100).unwrap();
+        assert!(
+            why.contains("100 offres lues pour 300") && why.contains("50 %"),
+            "{why}"
+        );
+        let forced = Guard { force: true, ..g };
+        assert_eq!(forced.refuses(300, 0), None);
+        let strict = Guard {
+            max_drop_share: 0.2,
+            force: false,
+        };
+        assert!(strict.refuses(100, 79).is_some());
+        assert_eq!(strict.refuses(100, 80), None);
+    }
+}
