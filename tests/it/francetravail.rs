@@ -73,6 +73,14 @@ async fn pages_through_200_206_204_and_stores_each_offer_once() {
             "SELECT offres FROM ind_offres_total WHERE kind = 'ze' AND code = '2815'"
         ) >= 400
     );
+    // the source's provenance row: its open offers, data of today
+    assert_eq!(
+        count(
+            &db.db,
+            "SELECT rows_loaded FROM sources WHERE source_id = 'ft-offres' AND data_date = current_date"
+        ),
+        400
+    );
     // a full rerun updates, never duplicates
     let s = run(&db, &mock.config(&["76"]), true).await.unwrap();
     assert_eq!((s.rows_added, s.rows_updated), (0, 400));
