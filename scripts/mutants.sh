@@ -17,15 +17,16 @@ writes() {
     --file src/collect/francetravail/store.rs --file src/collect/import.rs --file src/collect/mod.rs \
     --re 'write|finish|Guard|replace_rows|import_cancellable|record_source' \
     --features failpoints --timeout 600 "$@" \
-    -- --test it -- francetravail:: imports:: init:: boards::a_redesigned
+    -- --lib --test it -- francetravail:: imports:: init:: boards::a_redesigned
 }
 runner() {
   # retries, timeouts, cancellation, recorded outcome
   cargo mutants \
     --file src/schedule/runner.rs --file src/schedule/context.rs --file src/store/mod.rs \
-    --re 'Runner::run|attempt|finish_row|record_attempt_failure|last_ok|call_tracked|wait_for|Cancel::|RunSummary::merge' \
-    --features failpoints --timeout 600 "$@" \
-    -- --test it -- jobs:: francetravail::a_full_refresh_that
+    --re 'Runner::run|attempt|finish_row|record_attempt_failure|retry_delay|last_ok|call_tracked|wait_for|Cancel::|RunSummary::merge' \
+    --features failpoints --timeout 180 "$@" \
+    -- --lib --test it -- jobs:: francetravail::a_full_refresh_that francetravail::pages_through \
+    francetravail::a_run_failing_half_way schedule::
 }
 case "$area" in
   writes) writes "$@" ;;

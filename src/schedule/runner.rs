@@ -3,6 +3,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use anyhow::{anyhow, Result};
 
 use super::context::{Cancel, JobCtx, NoProgress, Progress, RunSummary};
@@ -182,7 +184,7 @@ impl Runner {
                     error,
                 };
             }
-            let delay = job.retry_delay.saturating_mul(1 << (attempt - 1).min(16));
+            let delay = retry_delay(job.retry_delay, attempt);
             tracing::warn!(job = %job.name, attempt, error = error.as_deref().unwrap_or(""),
                 "échec ; nouvel essai dans {:.0} s", delay.as_secs_f64());
             self.record_attempt_failure(run_id, attempt, error.as_deref())
@@ -333,6 +335,12 @@ impl Runner {
     }
 }
 
+/// Wait before the retry that follows failed attempt `attempt` (1-based): `base`, doubled at
+/// each further attempt (capped at 2^16 × base).
+pub fn retry_delay(base: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(1 << (attempt.max(1) - 1).min(16))
+}
+
 /// What each kind of job does.
 pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
     match job.kind {
@@ -418,4 +426,19 @@ pub fn unknown_job(name: &str, jobs: &[JobDef]) -> anyhow::Error {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::retry_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn retry_delays_double_from_the_base() {
+        let base = Duration::from_secs(5);
+        let got: Vec<u64> = (1..=4).map(|a| retry_delay(base, a).as_secs()).collect();
+        assert_eq!(got, [5, 10, 20, 40]);
+        assert_eq!(retry_delay(base, 40), base * 65_536);
+        assert_eq!(retry_delay(Duration::MAX, 3), Duration::MAX);
+    }
 }

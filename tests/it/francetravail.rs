@@ -361,8 +361,17 @@ async fn a_run_failing_half_way_leaves_the_database_as_it_was_and_a_rerun_comple
     );
     mock.state.fail_at.lock().unwrap().clear();
     let s = run(&db, &cfg, false).await.unwrap();
-    assert_eq!(s.rows_read, 600);
+    assert_eq!((s.rows_read, s.rows_added, s.rows_updated), (600, 600, 0));
     assert_eq!(stored(&db), 600);
+    // a full refresh of both, 27 having lost 100 offers: the run's counts add up the two
+    let mut fewer = offers("76", "76540", 300, 10, Utc::now());
+    fewer.extend(offers("27", "27229", 200, 10, Utc::now()));
+    mock.set_offers(fewer);
+    let s = run(&db, &cfg, true).await.unwrap();
+    assert_eq!(
+        (s.rows_read, s.rows_added, s.rows_updated, s.rows_closed),
+        (500, 0, 500, 100)
+    );
     assert_eq!(
         count(
             &db.db,

@@ -98,6 +98,19 @@ async fn a_job_never_overlaps_itself() {
     drop(started_tx);
 }
 
+fn db_note(app: &TestApp, job: &str) -> String {
+    app.db
+        .db
+        .connect()
+        .unwrap()
+        .query_row(
+            "SELECT error FROM job_runs WHERE job = ? ORDER BY run_id DESC LIMIT 1",
+            [job],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 /// Sets its flag when dropped: the end of a piece of blocking work, however it ends.
 struct Ended(Arc<std::sync::atomic::AtomicBool>);
 impl Drop for Ended {
@@ -673,6 +686,11 @@ async fn admin_requires_the_bearer_token() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "success");
+    assert_eq!(
+        db_note(&app, "indicators"),
+        "indicateurs recalculés",
+        "the run note is kept for the admin page"
+    );
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("observatoire_job_runs_total{job=\"indicators\",status=\"success\"} 1"),
