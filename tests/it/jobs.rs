@@ -111,6 +111,45 @@ fn db_note(app: &TestApp, job: &str) -> String {
         .unwrap()
 }
 
+/// `Cancel::check` alone refuses the commit of work done on a connection the runner cannot
+/// interrupt (here one opened by hand, outside `JobDb`).
+#[tokio::test]
+async fn the_cancellation_check_refuses_a_commit_on_any_connection() {
+    let db = test_db();
+    let (in_tx, in_rx) = tokio::sync::oneshot::channel::<()>();
+    let in_tx = Arc::new(Mutex::new(Some(in_tx)));
+    let body: BodyFn = Arc::new(move |_, ctx| {
+        let in_tx = in_tx.clone();
+        Box::pin(async move {
+            let (cancel, raw) = (ctx.cancel.clone(), ctx.db.db().clone());
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let mut c = raw.connect()?;
+                let tx = c.transaction()?;
+                tx.execute("DELETE FROM raw_bmo", [])?;
+                in_tx.lock().unwrap().take().unwrap().send(()).unwrap();
+                while !cancel.is_cancelled() {
+                    std::thread::yield_now();
+                }
+                cancel.check()?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await??;
+            Ok(BodyResult::Done(RunSummary::default()))
+        })
+    });
+    let runner = runner_with(&db, body);
+    let (_d, js) = jobs(&[("a.toml", &job("brute", "0 0 6 * * *", "timeout = \"10m\""))]);
+    let r = runner.clone();
+    let j = js[0].clone();
+    let run = tokio::spawn(async move { r.run(&j, Trigger::Manual, None).await });
+    in_rx.await.unwrap();
+    runner.shutdown.cancel();
+    let out = run.await.unwrap().unwrap();
+    assert_eq!(out.status, Status::Cancelled, "{:?}", out.error);
+    assert_eq!(count(&db.db, "SELECT count(*) FROM raw_bmo"), 53_443);
+}
+
 /// Sets its flag when dropped: the end of a piece of blocking work, however it ends.
 struct Ended(Arc<std::sync::atomic::AtomicBool>);
 impl Drop for Ended {
