@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use observatoire::config::Config;
 use observatoire::schedule::clock::ManualClock;
-use observatoire::schedule::context::RunSummary;
+use observatoire::schedule::context::{Cancel, JobCtx, RunSummary};
 use observatoire::schedule::jobs::{load_dir, JobDef};
 use observatoire::schedule::runner::{BodyFn, BodyResult, Runner, StartError, Status, Trigger};
 use observatoire::schedule::scheduler::Scheduler;
@@ -111,43 +111,99 @@ fn db_note(app: &TestApp, job: &str) -> String {
         .unwrap()
 }
 
-/// `Cancel::check` alone refuses the commit of work done on a connection the runner cannot
-/// interrupt (here one opened by hand, outside `JobDb`).
-#[tokio::test]
-async fn the_cancellation_check_refuses_a_commit_on_any_connection() {
+/// Signals once the transaction is open.
+type Entered = Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>>;
+type WorkFuture = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+
+/// The work of the two tests below: deletes the BMO rows in a transaction, says so, then waits
+/// for the job's cancellation doing Rust work between statements (no DuckDB statement is running
+/// for the interrupt to stop), and commits unless `Cancel::check` refuses.
+fn delete_then_commit_after_cancel(
+    c: &mut duckdb::Connection,
+    cancel: &Cancel,
+    entered: &Entered,
+) -> anyhow::Result<()> {
+    let tx = c.transaction()?;
+    tx.execute("DELETE FROM raw_bmo", [])?;
+    entered.lock().unwrap().take().unwrap().send(()).unwrap();
+    while !cancel.is_cancelled() {
+        std::thread::yield_now();
+    }
+    cancel.check()?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Runs a ten-minute, thrice-retried job whose body `work` runs [`delete_then_commit_after_cancel`],
+/// shuts the runner down once the transaction is open, and checks the run was cancelled, not
+/// retried, and wrote nothing.
+async fn shut_down_mid_transaction(name: &str, work: fn(JobCtx, Entered) -> WorkFuture) {
     let db = test_db();
     let (in_tx, in_rx) = tokio::sync::oneshot::channel::<()>();
     let in_tx = Arc::new(Mutex::new(Some(in_tx)));
     let body: BodyFn = Arc::new(move |_, ctx| {
         let in_tx = in_tx.clone();
         Box::pin(async move {
-            let (cancel, raw) = (ctx.cancel.clone(), ctx.db.db().clone());
-            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                let mut c = raw.connect()?;
-                let tx = c.transaction()?;
-                tx.execute("DELETE FROM raw_bmo", [])?;
-                in_tx.lock().unwrap().take().unwrap().send(()).unwrap();
-                while !cancel.is_cancelled() {
-                    std::thread::yield_now();
-                }
-                cancel.check()?;
-                tx.commit()?;
-                Ok(())
-            })
-            .await??;
+            work(ctx, in_tx).await?;
             Ok(BodyResult::Done(RunSummary::default()))
         })
     });
     let runner = runner_with(&db, body);
-    let (_d, js) = jobs(&[("a.toml", &job("brute", "0 0 6 * * *", "timeout = \"10m\""))]);
+    let (_d, js) = jobs(&[(
+        "a.toml",
+        &job(name, "0 0 6 * * *", "timeout = \"10m\"\nretries = 3"),
+    )]);
     let r = runner.clone();
     let j = js[0].clone();
     let run = tokio::spawn(async move { r.run(&j, Trigger::Manual, None).await });
     in_rx.await.unwrap();
     runner.shutdown.cancel();
     let out = run.await.unwrap().unwrap();
-    assert_eq!(out.status, Status::Cancelled, "{:?}", out.error);
+    assert_eq!(
+        (out.status, out.attempts),
+        (Status::Cancelled, 1),
+        "{:?}",
+        out.error
+    );
     assert_eq!(count(&db.db, "SELECT count(*) FROM raw_bmo"), 53_443);
+    assert_eq!(
+        count(
+            &db.db,
+            &format!("SELECT count(*) FROM job_runs WHERE job = '{name}' AND status = 'cancelled'")
+        ),
+        1
+    );
+}
+
+/// A cancellation that lands between two statements (nothing to interrupt) still refuses the
+/// commit; a shutdown cancels a running job, recorded `cancelled`, not retried.
+#[tokio::test]
+async fn shutdown_cancels_a_running_job_and_its_pending_commit() {
+    shut_down_mid_transaction("longue", |ctx, entered| {
+        Box::pin(async move {
+            let cancel = ctx.cancel.clone();
+            ctx.db
+                .call(move |c| delete_then_commit_after_cancel(c, &cancel, &entered))
+                .await
+        })
+    })
+    .await;
+}
+
+/// `Cancel::check` alone refuses the commit of work done on a connection the runner cannot
+/// interrupt (here one opened by hand, outside `JobDb`).
+#[tokio::test]
+async fn the_cancellation_check_refuses_a_commit_on_any_connection() {
+    shut_down_mid_transaction("brute", |ctx, entered| {
+        Box::pin(async move {
+            let (cancel, raw) = (ctx.cancel.clone(), ctx.db.db().clone());
+            tokio::task::spawn_blocking(move || {
+                delete_then_commit_after_cancel(&mut raw.connect()?, &cancel, &entered)
+            })
+            .await?
+        })
+    })
+    .await;
 }
 
 /// Sets its flag when dropped: the end of a piece of blocking work, however it ends.
@@ -354,62 +410,6 @@ async fn failures_are_retried_with_backoff_then_succeed() {
         count(
             &db.db,
             "SELECT count(*) FROM job_runs WHERE job = 'fragile2' AND status = 'failed'"
-        ),
-        1
-    );
-}
-
-/// A cancellation that lands between two statements (nothing to interrupt) still refuses the
-/// commit; a shutdown cancels a running job, recorded `cancelled`, not retried.
-#[tokio::test]
-async fn shutdown_cancels_a_running_job_and_its_pending_commit() {
-    let db = test_db();
-    let (in_tx, in_rx) = tokio::sync::oneshot::channel::<()>();
-    let in_tx = Arc::new(Mutex::new(Some(in_tx)));
-    let body: BodyFn = Arc::new(move |_, ctx| {
-        let in_tx = in_tx.clone();
-        Box::pin(async move {
-            let cancel = ctx.cancel.clone();
-            ctx.db
-                .call(move |c| {
-                    let tx = c.transaction()?;
-                    tx.execute("DELETE FROM raw_bmo", [])?;
-                    in_tx.lock().unwrap().take().unwrap().send(()).unwrap();
-                    // Rust work between statements: no DuckDB statement runs when the
-                    // cancellation lands
-                    while !cancel.is_cancelled() {
-                        std::thread::yield_now();
-                    }
-                    cancel.check()?;
-                    tx.commit()?;
-                    Ok(())
-                })
-                .await?;
-            Ok(BodyResult::Done(RunSummary::default()))
-        })
-    });
-    let runner = runner_with(&db, body);
-    let (_d, js) = jobs(&[(
-        "a.toml",
-        &job("longue", "0 0 6 * * *", "timeout = \"10m\"\nretries = 3"),
-    )]);
-    let r = runner.clone();
-    let j = js[0].clone();
-    let run = tokio::spawn(async move { r.run(&j, Trigger::Manual, None).await });
-    in_rx.await.unwrap();
-    runner.shutdown.cancel();
-    let out = run.await.unwrap().unwrap();
-    assert_eq!(
-        (out.status, out.attempts),
-        (Status::Cancelled, 1),
-        "{:?}",
-        out.error
-    );
-    assert_eq!(count(&db.db, "SELECT count(*) FROM raw_bmo"), 53_443);
-    assert_eq!(
-        count(
-            &db.db,
-            "SELECT count(*) FROM job_runs WHERE job = 'longue' AND status = 'cancelled'"
         ),
         1
     );
