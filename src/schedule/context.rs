@@ -28,6 +28,11 @@ impl Cancel {
         }
         Ok(())
     }
+    /// A cancellation of its own that this one's cancellation also cancels (a job attempt
+    /// under the runner's shutdown).
+    pub fn child(&self) -> Cancel {
+        Cancel(self.0.child_token())
+    }
     pub fn token(&self) -> &CancellationToken {
         &self.0
     }

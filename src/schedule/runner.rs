@@ -2,7 +2,6 @@
 //! past its timeout, panics contained, failures retried with back-off.
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
@@ -165,7 +164,8 @@ impl Runner {
         let mut attempt = 0;
         let outcome = loop {
             attempt += 1;
-            let cancel = Cancel::default();
+            // Cancelled on timeout, or with the runner's shutdown (a child token).
+            let cancel = self.shutdown.child();
             let ctx = JobCtx::new(
                 self.db.clone(),
                 self.config.clone(),
@@ -219,17 +219,9 @@ impl Runner {
         cancel: Cancel,
     ) -> (Status, RunSummary, Option<String>) {
         let (job2, body) = (job.clone(), self.body.clone());
-        let shutdown = self.shutdown.clone();
-        let watcher_cancel = cancel.clone();
-        // Shutdown propagates to the attempt's cancellation.
-        let watcher = tokio::spawn(async move {
-            shutdown.cancelled().await;
-            watcher_cancel.cancel();
-        });
         let tracker = ctx.db.tracker().clone();
         let mut handle = tokio::spawn(async move { body(job2, ctx).await });
         let res = tokio::time::timeout(job.timeout, &mut handle).await;
-        watcher.abort();
         if res.is_err() {
             // Past the timeout: cancel (the running statement is interrupted, any pending commit
             // is refused) and stop the task.

@@ -140,13 +140,6 @@ impl Db {
             .await
             .map_err(|e| anyhow!("database task failed: {e}"))?
     }
-
-    /// Takes the derived-tables lock for synchronous callers (CLI import, init).
-    pub fn derived_lock(&self) -> Result<std::sync::MutexGuard<'_, ()>> {
-        self.derived
-            .lock()
-            .map_err(|_| anyhow!("derived-tables lock poisoned"))
-    }
 }
 
 /// Waits for `lock` unless `cancel` fires first.
