@@ -74,14 +74,15 @@ impl Guard {
 
 pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSummary> {
     let tx = conn.transaction()?;
-    // Offers open before this run, for the guard (counted before the upsert reopens any).
-    let stored_open: i64 = tx.query_row(
-        "SELECT count(*) FROM raw_ft_offre
-         WHERE source_id = ?1 AND (?2 IS NULL OR departement = ?2) AND closed_at IS NULL",
-        params![b.source_id, b.departement],
-        |r| r.get(0),
-    )?;
+    // A full refresh is guarded by the offers open before it (counted before the upsert reopens
+    // any); an incremental run closes nothing and needs no count.
     let refused = if b.full {
+        let stored_open: i64 = tx.query_row(
+            "SELECT count(*) FROM raw_ft_offre
+             WHERE source_id = ?1 AND (?2 IS NULL OR departement = ?2) AND closed_at IS NULL",
+            params![b.source_id, b.departement],
+            |r| r.get(0),
+        )?;
         b.guard.refuses(stored_open, b.rows.len() as i64)
     } else {
         None
