@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = Db::open(&dir.path().join("bench.duckdb"))?;
     let t = Instant::now();
-    observatoire::init::run(&mut db.connect()?)?;
+    observatoire::init::run(&mut db.connect()?, &observatoire::config::Config::default())?;
     eprintln!("init: {:.1} s (not counted)", t.elapsed().as_secs_f64());
 
     let t0 = Instant::now();

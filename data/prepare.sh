@@ -35,6 +35,7 @@ files=(
   rome/rome4_v460/unix_referentiel_savoir_v460_utf8.csv
   rome/rome4_v460/unix_coherence_item_v460_utf8.csv
   rome/rome4_v460/unix_arborescence_secteur_naf_v460_utf8.csv
+  rome/rome4_v460/unix_rubrique_mobilite_v460_utf8.csv
   france_travail/offres_sample/offres_2025-11-13_15_flat.csv
   france_travail/offres_sample/offres_2025-11-13_15_competences.csv
 )
@@ -67,5 +68,11 @@ for f in "${files[@]}"; do
   else
     gzip -9 -n -c "$src/$f" > "$out/$(basename "$f").gz"
   fi
+done
+# Métier crosswalks built here (see data/README.md, "Correspondances FAP 2021 / FAP 2009 / ROME").
+python3 "$here/crosswalks/build_fap.py" "$src" > "$here/crosswalks/fap2021_fap2009.csv"
+python3 "$here/crosswalks/build_rome.py" "$src" "$here/crosswalks/fap2021_fap2009.csv" > "$here/crosswalks/rome4_fap.csv"
+for f in fap2021_fap2009 rome4_fap; do
+  gzip -9 -n -c "$here/crosswalks/$f.csv" > "$out/$f.csv.gz"
 done
 du -sh "$out"

@@ -84,7 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init => {
             let db = Db::open(&db_path)?;
-            let report = crate::init::run(&mut db.connect()?)?;
+            let report = crate::init::run(&mut db.connect()?, &config)?;
             println!(
                 "Base {} prête : {} migration(s) appliquée(s), données embarquées {} ({:.1} s).",
                 db_path.display(),
@@ -122,7 +122,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let source: crate::collect::import::ImportSource =
                 source.parse().map_err(anyhow::Error::msg)?;
             let db = Db::open(&db_path)?;
-            crate::init::run(&mut db.connect()?)?;
+            crate::init::run(&mut db.connect()?, &config)?;
             let mode = if replace_all {
                 crate::collect::Replace::All
             } else {
@@ -141,6 +141,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 report.rows,
                 report.vintage
             );
+            // the derived tables follow the data (a collector or import never rebuilds them)
+            if crate::indicators::rebuild_if_pending(&mut db.connect()?)? {
+                println!("Indicateurs recalculés.");
+            }
             Ok(())
         }
         Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),
@@ -156,9 +160,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 let listener = crate::startup::bind(&bind).await?;
                 let db = Db::open(&db_path)?;
                 let conn_db = db.clone();
+                let init_config = config.clone();
                 let report = tokio::task::spawn_blocking(move || -> Result<_> {
                     let mut conn = conn_db.connect()?;
-                    crate::init::run(&mut conn)
+                    crate::init::run(&mut conn, &init_config)
                 })
                 .await
                 .context("init")??;

@@ -1,21 +1,24 @@
-//! `observatoire init`: create or migrate the database and load the embedded default dataset.
-//! Idempotent: a database that already holds the referentials is only migrated. The whole load is
-//! one transaction: an interrupted `init` leaves the database as it was.
+//! `observatoire init`: create or migrate the database, load the embedded default dataset, apply
+//! the configuration's territories and filières, and rebuild the derived tables when the data
+//! changed. Idempotent: a database that already holds the referentials is only migrated. The
+//! default load is one transaction: an interrupted `init` leaves the database as it was.
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
 
-use crate::store::{embedded, migrations};
+use crate::config::Config;
+use crate::store::{changes, embedded, migrations};
 
 #[derive(Debug, serde::Serialize)]
 pub struct InitReport {
     pub migrations_applied: usize,
     pub default_data_loaded: bool,
+    pub indicators_rebuilt: bool,
     pub seconds: f64,
 }
 
-pub fn run(conn: &mut Connection) -> Result<InitReport> {
+pub fn run(conn: &mut Connection, cfg: &Config) -> Result<InitReport> {
     let started = Instant::now();
     let migrations_applied = migrations::migrate(conn)?;
     // Only one process opens the database: a run still marked running was cut short (crash,
@@ -27,16 +30,23 @@ pub fn run(conn: &mut Connection) -> Result<InitReport> {
         [],
     )?;
     let loaded: i64 = conn.query_row("SELECT count(*) FROM ref_commune", [], |r| r.get(0))?;
+    let crosswalks: i64 = conn.query_row("SELECT count(*) FROM ref_rome_fap", [], |r| r.get(0))?;
     let default_data_loaded = loaded == 0;
-    if default_data_loaded {
+    if default_data_loaded || crosswalks == 0 {
         let dir = tempfile::Builder::new()
             .prefix("observatoire-data-")
             .tempdir()
             .context("dossier temporaire pour les données embarquées")?;
         embedded::extract_to(dir.path())?;
         let tx = conn.transaction()?;
-        crate::referentials::load(&tx, dir.path())?;
-        crate::collect::load_defaults(&tx, dir.path())?;
+        if default_data_loaded {
+            crate::referentials::load(&tx, dir.path())?;
+            crate::collect::load_defaults(&tx, dir.path())?;
+        } else {
+            // a database made before the crosswalks existed
+            crate::referentials::crosswalks::load(&tx, dir.path())?;
+        }
+        changes::mark_changed(&tx, "referentiels")?;
         #[cfg(feature = "failpoints")]
         {
             let path: String = tx.query_row(
@@ -46,13 +56,23 @@ pub fn run(conn: &mut Connection) -> Result<InitReport> {
             )?;
             crate::failpoint!("init::after_load", &path);
         }
-        crate::indicators::refresh_all(&tx)?;
         tx.commit()?;
+    }
+    crate::referentials::custom::sync(conn, cfg)?;
+    crate::referentials::filieres::sync(conn, cfg)?;
+    let indicators_rebuilt = changes::pending(conn, crate::indicators::REBUILD)?;
+    if indicators_rebuilt {
+        let tx = conn.transaction()?;
+        crate::indicators::rebuild(&tx)?;
+        tx.commit()?;
+    }
+    if default_data_loaded {
         conn.execute_batch("CHECKPOINT")?;
     }
     Ok(InitReport {
         migrations_applied,
         default_data_loaded,
+        indicators_rebuilt,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

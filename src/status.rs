@@ -11,6 +11,10 @@ pub struct Status {
     pub tables: Vec<TableCount>,
     pub sources: Vec<SourceStatus>,
     pub job_runs: Vec<JobRun>,
+    /// How far the métier crosswalks make BMO and offers meet (`None` before the schema has them).
+    pub crosswalks: Option<crate::referentials::crosswalks::Coverage>,
+    /// Raw data changed since the derived tables were last rebuilt.
+    pub indicators_pending: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -268,11 +272,27 @@ pub fn collect(conn: &Connection, database: &str) -> Result<Status> {
     } else {
         vec![]
     };
+    let analytics = schema_version >= 6;
+    let crosswalks = if analytics {
+        Some(crate::referentials::crosswalks::coverage(conn)?)
+    } else {
+        None
+    };
+    let indicators_pending = if analytics {
+        Some(crate::store::changes::pending(
+            conn,
+            crate::indicators::REBUILD,
+        )?)
+    } else {
+        None
+    };
     Ok(Status {
         database: database.to_string(),
         schema_version,
         tables,
         sources,
+        crosswalks,
+        indicators_pending,
         job_runs,
     })
 }
@@ -299,6 +319,33 @@ pub fn print_text(s: &Status) {
                 ""
             }
         );
+    }
+    if let Some(c) = &s.crosswalks {
+        let pct = |a: i64, b: i64| {
+            if b > 0 {
+                100.0 * a as f64 / b as f64
+            } else {
+                0.0
+            }
+        };
+        println!("\nCorrespondances de métiers :");
+        println!(
+            "  projets BMO rattachés à une FAP 2009 : {:.1} % ({} sur {}) ; sans correspondance : {}",
+            pct(c.bmo_projets_fap2009, c.bmo_projets),
+            c.bmo_projets_fap2009,
+            c.bmo_projets,
+            if c.bmo_unmapped.is_empty() { "aucun".to_string() } else { c.bmo_unmapped.join(", ") }
+        );
+        println!(
+            "  offres ouvertes rattachées : FAP 2009 {:.1} %, FAP 2021 {:.1} % (sur {}) ; ROME sans FAP 2021 : {}",
+            pct(c.offres_fap2009, c.offres),
+            pct(c.offres_fap2021, c.offres),
+            c.offres,
+            if c.rome_unmapped.is_empty() { "aucun".to_string() } else { c.rome_unmapped.join(", ") }
+        );
+    }
+    if s.indicators_pending == Some(true) {
+        println!("\nIndicateurs : des données ont changé depuis le dernier calcul (relancez `observatoire jobs run indicators` ou attendez le planificateur).");
     }
     println!("\nDernières exécutions de tâches :");
     if s.job_runs.is_empty() {

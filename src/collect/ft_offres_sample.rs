@@ -45,7 +45,7 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
             commune_brute, code_postal, commune, rome, appellation_libelle, entreprise_nom,
             type_contrat, nature_contrat, experience_exige, qualification_code, naf, secteur_division,
             nombre_postes, alternance, accessible_th, offres_manque_candidats, salaire_libelle, origine,
-            first_seen, last_seen, closed_at)
+            first_seen, last_seen, closed_at, duree_travail, duree_contrat_mois)
          SELECT o.id, '{id}', {intitule}, {dc}, {da},
             {lieu}, nullif(o.lieuTravail_commune, ''), nullif(o.lieuTravail_codePostal, ''),
             a.commune, nullif(o.romeCode, ''), o.appellationlibelle, {entreprise},
@@ -54,7 +54,11 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
             CAST(coalesce(nullif(o.nombrePostes, ''), '1') AS INTEGER),
             CAST(nullif(o.alternance, '') AS BOOLEAN), CAST(nullif(o.accessibleTH, '') AS BOOLEAN),
             CAST(nullif(o.offresManqueCandidats, '') AS BOOLEAN), {salaire},
-            o.origineOffre_origine, {da}, {da}, NULL
+            o.origineOffre_origine, {da}, {da}, NULL, nullif(o.dureeTravailLibelleConverti, ''),
+            round(CASE lower(regexp_extract(o.typeContratLibelle, '(\\d+)\\s*(Mois|Jour)', 2))
+                WHEN 'mois' THEN CAST(regexp_extract(o.typeContratLibelle, '(\\d+)\\s*(Mois|Jour)', 1) AS DOUBLE)
+                WHEN 'jour' THEN CAST(regexp_extract(o.typeContratLibelle, '(\\d+)\\s*(Mois|Jour)', 1) AS DOUBLE) / 30.44
+            END, 2)
          FROM {src} o LEFT JOIN ref_commune_alias a ON a.code = o.lieuTravail_commune",
         id = SOURCE.id, dc = ts("o.dateCreation"), da = ts("o.dateActualisation"),
         intitule = sql_scrub("o.intitule"), lieu = sql_scrub("o.lieuTravail_libelle"),

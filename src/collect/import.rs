@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use calamine::{Data, Reader};
 use duckdb::Connection;
 
@@ -215,8 +215,8 @@ pub fn import_cancellable(
         }
     })?;
     crate::failpoint!("import::after_load", source.source_id());
-    crate::indicators::refresh_all(&tx).context("indicateurs")?;
     let id = source.source_id();
+    crate::store::changes::mark_changed(&tx, id)?;
     let vintage: String = tx.query_row(
         "SELECT vintage FROM sources WHERE source_id = ?",
         [id],

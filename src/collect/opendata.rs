@@ -129,7 +129,7 @@ pub async fn run(ctx: &JobCtx, source: ImportSource, url: &str) -> Result<RunSum
     let (cancel, path) = (ctx.cancel.clone(), file.path().to_path_buf());
     let report = ctx
         .db
-        .call_derived(move |c| import_cancellable(c, source, &path, super::Replace::Keys, &cancel))
+        .call(move |c| import_cancellable(c, source, &path, super::Replace::Keys, &cancel))
         .await
         .with_context(|| format!("import de {url}"))?;
     drop(file);

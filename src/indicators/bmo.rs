@@ -5,7 +5,8 @@
 //! does not nest bassins: its page lists the bassins that overlap it, with the share of each
 //! bassin's communes inside the zone; its métier figures sum its *principal* bassins, those with
 //! at least half of their communes in the zone (or, failing any, the one with the largest share).
-//! Summing every overlapping bassin would count bassins that lie almost wholly elsewhere.
+//! Summing every overlapping bassin would count bassins that lie almost wholly elsewhere. Custom
+//! territories follow the zone rule; France sums every cell.
 //!
 //! Secrecy: a `*` cell is unknown, not zero. Sums are over known cells; `cellules_secretes` counts
 //! the unknown ones so pages can say "au moins". The share of difficult projects is computed only
@@ -27,17 +28,18 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          GROUP BY t.kind, t.code, c.bassin_bmo;
          -- principal bassins of each zone d'emploi
          CREATE OR REPLACE TEMP TABLE bmo_ze_principal AS
-         SELECT code, bassin FROM bmo_part WHERE kind = 'ze'
-         QUALIFY part >= 0.5 OR part = max(part) OVER (PARTITION BY code);
+         SELECT kind, code, bassin FROM bmo_part WHERE kind IN ('ze', 'custom')
+         QUALIFY part >= 0.5 OR part = max(part) OVER (PARTITION BY kind, code);
          -- every published cell, assigned to the territories it counts for
          CREATE OR REPLACE TEMP TABLE bmo_rows AS
          SELECT 'bassin' AS kind, b.bassin AS code, true AS principal, b.* FROM raw_bmo b
          UNION ALL SELECT 'dep', b.departement, true, b.* FROM raw_bmo b
          UNION ALL SELECT 'reg', b.region, true, b.* FROM raw_bmo b
-         UNION ALL SELECT 'ze', p.code, m.bassin IS NOT NULL, b.* FROM bmo_part p
+         UNION ALL SELECT 'fr', 'FR', true, b.* FROM raw_bmo b
+         UNION ALL SELECT p.kind, p.code, m.bassin IS NOT NULL, b.* FROM bmo_part p
              JOIN raw_bmo b ON b.bassin = p.bassin
-             LEFT JOIN bmo_ze_principal m ON m.code = p.code AND m.bassin = p.bassin
-             WHERE p.kind = 'ze';
+             LEFT JOIN bmo_ze_principal m ON m.kind = p.kind AND m.code = p.code AND m.bassin = p.bassin
+             WHERE p.kind IN ('ze', 'custom');
 
          INSERT INTO ind_bmo_bassin
          SELECT r.kind, r.code, r.annee, r.bassin, any_value(r.bassin_libelle), coalesce(any_value(p.part), 1.0),

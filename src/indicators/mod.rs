@@ -1,19 +1,60 @@
 //! Indicators: derived `ind_*` tables computed from raw and referential tables, per territory
-//! (kind + code). The web reads only these. Each family is rebuilt whole in the caller's
-//! transaction, so a page never sees half an update.
+//! (kind + code). The web reads only these. Every family is rebuilt whole in the caller's
+//! transaction, so a page never sees half an update; the rebuild runs when raw data changed
+//! ([`crate::store::changes`]), started by the scheduler or the command line — never by a
+//! collector or an import.
 pub mod bmo;
 pub mod chomage;
 pub mod doublons;
 pub mod emploi;
 pub mod offres;
+pub mod tension;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
 
+use crate::store::changes;
+
+/// `derived_state` name of the indicators rebuild.
+pub const REBUILD: &str = "indicators";
+
+type Family = (&'static str, fn(&Connection) -> Result<()>);
+
+/// The families in dependency order (tension reads BMO and offers).
+const FAMILIES: &[Family] = &[
+    ("chômage", chomage::refresh),
+    ("emploi salarié", emploi::refresh),
+    ("BMO", bmo::refresh),
+    ("offres", offres::refresh),
+    ("tension", tension::refresh),
+];
+
 pub fn refresh_all(conn: &Connection) -> Result<()> {
-    chomage::refresh(conn).context("indicateurs chômage")?;
-    emploi::refresh(conn).context("indicateurs emploi salarié")?;
-    bmo::refresh(conn).context("indicateurs BMO")?;
-    offres::refresh(conn).context("indicateurs offres")?;
+    for (name, refresh) in FAMILIES {
+        let started = std::time::Instant::now();
+        refresh(conn).with_context(|| format!("indicateurs {name}"))?;
+        tracing::debug!(
+            family = name,
+            ms = started.elapsed().as_millis() as u64,
+            "indicateurs recalculés"
+        );
+    }
     Ok(())
+}
+
+/// Every derived table, and the record of what the rebuild covered (inside `conn`'s transaction).
+pub fn rebuild(conn: &Connection) -> Result<()> {
+    refresh_all(conn)?;
+    changes::record_rebuild(conn, REBUILD)
+}
+
+/// Rebuilds in one transaction when raw data changed since the last rebuild. Returns whether it ran.
+pub fn rebuild_if_pending(conn: &mut Connection) -> Result<bool> {
+    if !changes::pending(conn, REBUILD)? {
+        return Ok(false);
+    }
+    let tx = conn.transaction()?;
+    rebuild(&tx)?;
+    tx.commit()?;
+    Ok(true)
 }

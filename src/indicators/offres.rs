@@ -1,13 +1,34 @@
-//! Job offers per territory and ROME 4.0 métier: open offers (not closed), positions, CDI. The
-//! same job published on several sources counts once (see [`doublons`](super::doublons)).
+//! Job offers per territory × breakdown × period (`ind_offres`; method `/methodologie#offres`).
+//!
+//! Counted once per duplicate cluster (see [`doublons`](super::doublons)). Breakdowns: total,
+//! ROME 4.0, FAP 2021 and FAP 2009 (through `ref_rome_fap`, by the offer's qualification
+//! level), ROME grand domaine, NAF A21 / A38 / A88 of the employer, filière. Periods: `actuel`
+//! (offers open now; `offres` = open offers) and each month `YYYY-MM` (`offres` = created in the
+//! month, `stock_fin_mois` = open at the month's end, shares over the month's creations).
+//!
+//! - durable: CDI, or CDD / intérim / seasonal / CDD d'insertion of ≥ 6 months (DARES
+//!   definition of durable employment); base: offers with one of these contract types.
+//! - full time: "Temps plein" among offers stating their working time.
+//! - salary: monthly equivalent (middle of the offer's range), quartiles only over ≥ 10 salaries.
+//! - days online: `first_seen` → `closed_at`, offers closed only.
+//! - no experience: "débutant accepté" (`D`) among offers stating it.
+//!
+//! Small cells: shares and medians need a base of at least [`MIN_CELL`] offers, salary quartiles
+//! [`MIN_SALARIES`] salaries; below, they are NULL and the API says why. Counts are published.
 use anyhow::Result;
 use duckdb::Connection;
 
+/// Quartiles of salaries are published only over at least this many salaries.
+pub const MIN_SALARIES: i64 = 10;
+/// Shares and medians are published only over at least this many offers (their base).
+pub const MIN_CELL: i64 = 10;
+
 pub fn refresh(conn: &Connection) -> Result<()> {
     super::doublons::refresh(conn)?;
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "DELETE FROM ind_offres_metier;
          DELETE FROM ind_offres_total;
+         DELETE FROM ind_offres;
          CREATE OR REPLACE TEMP TABLE offres_scope AS
          SELECT t.kind, t.code, o.* FROM raw_ft_offre o
          JOIN territory_commune t ON t.commune = o.commune
@@ -26,7 +47,108 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              min(s.date_creation)::DATE, max(s.date_creation)::DATE,
              string_agg(DISTINCT s.source_id, ',' ORDER BY s.source_id)
          FROM offres_scope s GROUP BY s.kind, s.code;
-         DROP TABLE offres_scope;",
-    )?;
+         DROP TABLE offres_scope;
+
+         -- one row per counted offer, with its breakdown keys and measures
+         CREATE OR REPLACE TEMP TABLE off_base AS
+         SELECT o.id, o.source_id, o.commune, o.rome, o.naf, o.closed_at IS NULL AS ouverte,
+             strftime(coalesce(o.date_creation, o.first_seen), '%Y-%m') AS mois_creation,
+             strftime(o.closed_at, '%Y-%m') AS mois_fermeture,
+             o.nombre_postes AS postes,
+             CASE WHEN o.closed_at IS NOT NULL THEN date_diff('day', o.first_seen, o.closed_at) END AS jours,
+             CASE WHEN o.type_contrat = 'CDI' THEN true
+                  WHEN o.type_contrat IN ('CDD', 'MIS', 'SAI', 'DDI') THEN coalesce(o.duree_contrat_mois >= 6, false)
+             END AS durable,
+             CASE o.duree_travail WHEN 'Temps plein' THEN true WHEN 'Temps partiel' THEN false END AS temps_plein,
+             CASE WHEN o.salaire_min_mensuel IS NOT NULL
+                  THEN (o.salaire_min_mensuel + coalesce(o.salaire_max_mensuel, o.salaire_min_mensuel)) / 2 END AS salaire,
+             CASE o.experience_exige WHEN 'D' THEN true WHEN 'E' THEN false END AS sans_experience,
+             coalesce(o.rome, '?') AS k_rome, coalesce(f.fap2021, '?') AS k_fap2021,
+             coalesce(f.fap2009, '?') AS k_fap2009, coalesce(r.grand_domaine, '?') AS k_grand_domaine,
+             coalesce(n.section, '?') AS k_naf_a21, coalesce(n.a38, '?') AS k_naf_a38,
+             coalesce(n.division, '?') AS k_naf_a88
+         FROM raw_ft_offre o
+         LEFT JOIN ind_offre_cluster c ON c.offre_id = o.id
+         LEFT JOIN ref_rome_fap f ON f.rome = o.rome AND f.qualification = coalesce(o.qualification_code, '0')
+         LEFT JOIN ref_rome r ON r.code = o.rome
+         LEFT JOIN ref_naf n ON n.code = o.naf
+         WHERE o.commune IS NOT NULL AND (c.cluster_id IS NULL OR c.cluster_id = o.id);
+         -- (offer, dimension, key): one key per dimension, several filières possible
+         CREATE OR REPLACE TEMP TABLE off_dim AS
+         SELECT id, 'total' AS dimension, 'total' AS key FROM off_base
+         UNION ALL SELECT id, 'rome', k_rome FROM off_base
+         UNION ALL SELECT id, 'fap2021', k_fap2021 FROM off_base
+         UNION ALL SELECT id, 'fap2009', k_fap2009 FROM off_base
+         UNION ALL SELECT id, 'grand_domaine', k_grand_domaine FROM off_base
+         UNION ALL SELECT id, 'naf_a21', k_naf_a21 FROM off_base
+         UNION ALL SELECT id, 'naf_a38', k_naf_a38 FROM off_base
+         UNION ALL SELECT id, 'naf_a88', k_naf_a88 FROM off_base
+         UNION ALL SELECT DISTINCT id, 'filiere', filiere FROM (
+             SELECT b.id, fr.filiere FROM off_base b JOIN ref_filiere_rome fr ON fr.rome = b.rome
+             UNION ALL SELECT b.id, fn.filiere FROM off_base b JOIN ref_filiere_naf fn ON fn.naf = b.naf);
+         CREATE OR REPLACE TEMP TABLE off_cells AS
+         SELECT t.kind, t.code, d.dimension, d.key, b.*
+         FROM off_base b JOIN off_dim d ON d.id = b.id JOIN territory_commune t ON t.commune = b.commune;
+
+         INSERT INTO ind_offres
+         SELECT kind, code, dimension, key, NULL, 'actuel', count(*), NULL, sum(postes),
+             NULL, NULL,
+             CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END, count(durable),
+             CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END, count(temps_plein),
+             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.25) END,
+             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.5) END,
+             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.75) END,
+             count(salaire), CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END, NULL, NULL,
+             string_agg(DISTINCT source_id, ',' ORDER BY source_id)
+         FROM off_cells WHERE ouverte GROUP BY ALL;
+         -- months: creations, closures, and the stock at each month's end
+         CREATE OR REPLACE TEMP TABLE off_months AS
+         SELECT kind, code, dimension, key, mois_creation AS mois, count(*) AS creees, sum(postes) AS postes,
+             CASE WHEN count(jours) >= {cell} THEN median(jours) END AS duree, count(jours) AS fermees,
+             CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END AS durables, count(durable) AS n_contrat,
+             CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END AS plein, count(temps_plein) AS n_plein,
+             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.25) END AS q1,
+             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.5) END AS q2,
+             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.75) END AS q3,
+             count(salaire) AS n_sal,
+             CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END AS sans_exp,
+             string_agg(DISTINCT source_id, ',' ORDER BY source_id) AS sources
+         FROM off_cells WHERE mois_creation IS NOT NULL GROUP BY ALL;
+         CREATE OR REPLACE TEMP TABLE off_closures AS
+         SELECT kind, code, dimension, key, mois_fermeture AS mois, count(*) AS fermetures
+         FROM off_cells WHERE mois_fermeture IS NOT NULL GROUP BY ALL;
+         INSERT INTO ind_offres
+         SELECT e.kind, e.code, e.dimension, e.key, NULL, e.mois, coalesce(m.creees, 0),
+             sum(coalesce(m.creees, 0) - coalesce(c.fermetures, 0))
+                 OVER (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.mois),
+             m.postes, m.duree, m.fermees, m.durables, m.n_contrat, m.plein, m.n_plein, m.q1, m.q2, m.q3, m.n_sal,
+             m.sans_exp, p.creees,
+             CASE WHEN p.creees > 0 THEN (coalesce(m.creees, 0) - p.creees) / p.creees END,
+             coalesce(m.sources, '')
+         FROM (SELECT kind, code, dimension, key, mois FROM off_months
+               UNION SELECT kind, code, dimension, key, mois FROM off_closures) e
+         LEFT JOIN off_months m USING (kind, code, dimension, key, mois)
+         LEFT JOIN off_closures c USING (kind, code, dimension, key, mois)
+         LEFT JOIN off_months p ON p.kind = e.kind AND p.code = e.code AND p.dimension = e.dimension
+             AND p.key = e.key
+             AND p.mois = strftime(CAST(e.mois || '-01' AS DATE) - INTERVAL 1 YEAR, '%Y-%m');
+         -- labels
+         UPDATE ind_offres SET label = l.libelle FROM (
+             SELECT 'rome' AS dimension, code AS key, libelle FROM ref_rome
+             UNION ALL SELECT 'fap2021', fap228, any_value(fap228_libelle) FROM ref_fap2021 GROUP BY fap228
+             UNION ALL SELECT 'fap2009', fap225, any_value(fap225_libelle) FROM ref_fap2009_rome_v3 GROUP BY fap225
+             UNION ALL SELECT 'grand_domaine', code, libelle FROM ref_rome_grand_domaine
+             UNION ALL SELECT 'naf_a21', code, libelle FROM ref_naf_libelle WHERE niveau = 'A21'
+             UNION ALL SELECT 'naf_a38', code, libelle FROM ref_naf_libelle WHERE niveau = 'A38'
+             UNION ALL SELECT 'naf_a88', code, libelle FROM ref_naf_libelle WHERE niveau = 'A88'
+             UNION ALL SELECT 'filiere', id, libelle FROM ref_filiere
+             UNION ALL SELECT 'total', 'total', 'Toutes les offres') l
+         WHERE l.dimension = ind_offres.dimension AND l.key = ind_offres.key;
+         UPDATE ind_offres SET label = 'Non renseigné ou hors nomenclature' WHERE key = '?';
+         DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_cells; DROP TABLE off_dim;
+         DROP TABLE off_base;",
+        min = MIN_SALARIES,
+        cell = MIN_CELL
+    ))?;
     Ok(())
 }

@@ -100,3 +100,47 @@ pub fn search(conn: &Connection, q: &str) -> Result<Vec<SearchHit>> {
         })?
         .collect::<Result<_, _>>()?)
 }
+
+/// A filière with its ROME métiers and NAF sub-classes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Filiere {
+    pub id: String,
+    pub libelle: String,
+    pub origine: String,
+    pub rome: Vec<String>,
+    pub naf: Vec<String>,
+}
+
+/// Every filière (`id = None`) or one, in id order.
+pub fn filieres(conn: &Connection, id: Option<&str>) -> Result<Vec<Filiere>> {
+    Ok(conn
+        .prepare(
+            "SELECT f.id, f.libelle, f.origine,
+                 coalesce((SELECT list(rome ORDER BY rome) FROM ref_filiere_rome r WHERE r.filiere = f.id), []),
+                 coalesce((SELECT list(naf ORDER BY naf) FROM ref_filiere_naf n WHERE n.filiere = f.id), [])
+             FROM ref_filiere f WHERE ?1 IS NULL OR f.id = ?1 ORDER BY f.origine, f.id",
+        )?
+        .query_map([id], |r| {
+            let list = |i: usize| -> duckdb::Result<Vec<String>> {
+                let v: duckdb::types::Value = r.get(i)?;
+                Ok(match v {
+                    duckdb::types::Value::List(items) => items
+                        .into_iter()
+                        .filter_map(|x| match x {
+                            duckdb::types::Value::Text(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                })
+            };
+            Ok(Filiere {
+                id: r.get(0)?,
+                libelle: r.get(1)?,
+                origine: r.get(2)?,
+                rome: list(3)?,
+                naf: list(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}

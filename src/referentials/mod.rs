@@ -1,5 +1,8 @@
 //! Referentials: territories (COG, zones d'emploi, bassins BMO), métiers (ROME 4.0, ROME v3, FAP),
 //! sectors (NAF rév. 2) and map geometries. Loaded once by `init` from the embedded data.
+pub mod crosswalks;
+pub mod custom;
+pub mod filieres;
 pub mod geometry;
 pub mod lookup;
 pub mod metiers;
@@ -81,6 +84,7 @@ pub const SOURCE_NAF: SourceMeta = SourceMeta {
 pub fn load(conn: &Connection, dir: &Path) -> Result<()> {
     territories::load(conn, dir)?;
     metiers::load(conn, dir)?;
+    crosswalks::load(conn, dir)?;
     naf::load(conn, dir)?;
     geometry::load(conn, dir)?;
     Ok(())

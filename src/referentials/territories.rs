@@ -109,6 +109,17 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<()> {
                  (SELECT count(*) FROM territory_commune t WHERE t.kind = '{kind}' AND t.code = n.code)
              FROM {names} n"), &communes)?;
     }
+    // France, the reference of every comparison
+    exec(
+        conn,
+        "INSERT INTO territory_commune SELECT 'fr', 'FR', code FROM ref_commune",
+        &communes,
+    )?;
+    exec(
+        conn,
+        "INSERT INTO territory SELECT 'fr', 'FR', 'France', count(*) FROM ref_commune",
+        &communes,
+    )?;
     let n = count(conn, "SELECT count(*) FROM ref_commune")?;
     record_source(conn, &super::SOURCE_COG, n, Some("2023-01-01"))?;
     let b = count(conn, "SELECT count(*) FROM ref_bassin_bmo")?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{bail, Result};
 
 use super::clock::{self, TZ};
-use super::jobs::load_dir;
+use super::jobs::{load_dir, JobKind};
 use super::runner::{unknown_job, Runner, Status, Trigger};
 use crate::cli::JobsAction;
 use crate::config::Config;
@@ -62,10 +62,11 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
                     .insert("force".into(), toml::Value::Boolean(true));
             }
             let db = Db::open(db_path)?;
-            crate::init::run(&mut db.connect()?)?;
+            crate::init::run(&mut db.connect()?, config)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
+            let rebuild_db = db.clone();
             let outcome = rt.block_on(async {
                 let runner = Runner::new(db, Arc::new(config.clone()));
                 let bar = progress_bar(&job.name);
@@ -77,6 +78,13 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
                 }
                 out
             })?;
+            // what the run stored reaches the derived tables now (in `serve`, the scheduler does it)
+            if matches!(outcome.status, Status::Success | Status::Degraded)
+                && job.kind != JobKind::Indicators
+                && crate::indicators::rebuild_if_pending(&mut rebuild_db.connect()?)?
+            {
+                eprintln!("indicateurs recalculés");
+            }
             let s = &outcome.summary;
             match outcome.status {
                 Status::Success => {

@@ -17,6 +17,8 @@ pub enum Trigger {
     Schedule,
     Manual,
     CatchUp,
+    /// Raw data changed: the derived tables are rebuilt.
+    Change,
 }
 
 impl Trigger {
@@ -25,6 +27,7 @@ impl Trigger {
             Trigger::Schedule => "schedule",
             Trigger::Manual => "manual",
             Trigger::CatchUp => "catch-up",
+            Trigger::Change => "change",
         }
     }
 }
@@ -375,7 +378,7 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             ctx.db
                 .call_derived(move |c| {
                     let tx = c.transaction()?;
-                    crate::indicators::refresh_all(&tx)?;
+                    crate::indicators::rebuild(&tx)?;
                     crate::failpoint!("indicators::before_commit", "indicators");
                     cancel.check()?;
                     tx.commit()?;

@@ -13,7 +13,7 @@ use anyhow::Result;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::clock::{self, Clock, TZ};
-use super::jobs::JobDef;
+use super::jobs::{JobDef, JobKind};
 use super::runner::{self, Runner, Trigger};
 
 pub struct Scheduler {
@@ -63,6 +63,15 @@ impl Scheduler {
         for job in this.jobs.iter().cloned() {
             let s = this.clone();
             handles.push(tokio::spawn(async move { s.job_loop(job).await }));
+        }
+        if let Some(job) = this
+            .jobs
+            .iter()
+            .find(|j| j.kind == JobKind::Indicators)
+            .cloned()
+        {
+            let s = this.clone();
+            handles.push(tokio::spawn(async move { s.rebuild_loop(job).await }));
         }
         handles
     }
@@ -157,6 +166,44 @@ impl Scheduler {
             match self.runner.run(&job, Trigger::Schedule, None).await {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(job = %job.name, "{e}"),
+            }
+        }
+    }
+
+    /// Rebuilds the derived tables whenever raw data changed (a collection, an import, a changed
+    /// configuration), one rebuild at a time: after each run of any job, and once at start. A
+    /// change arriving during a rebuild (not in its snapshot) starts another one; a failed
+    /// rebuild waits for the next run instead of retrying in a loop (its own retries apply).
+    async fn rebuild_loop(&self, job: JobDef) {
+        loop {
+            let notified = self.runner.finished.notified();
+            let pending = self
+                .runner
+                .db
+                .call(|c| crate::store::changes::pending(c, crate::indicators::REBUILD))
+                .await;
+            let rebuilt = match pending {
+                Ok(true) if !self.runner.is_running(&job.name) => {
+                    match self.runner.run(&job, Trigger::Change, None).await {
+                        Ok(o) => o.status == runner::Status::Success,
+                        Err(e) => {
+                            tracing::debug!(job = %job.name, "{e}");
+                            false
+                        }
+                    }
+                }
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::error!(job = %job.name, "état des tables dérivées illisible : {e:#}");
+                    false
+                }
+            };
+            if rebuilt {
+                continue; // something may have changed during the rebuild
+            }
+            tokio::select! {
+                _ = notified => {}
+                _ = wait_cancel(&self.runner) => return,
             }
         }
     }

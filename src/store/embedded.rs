@@ -46,6 +46,9 @@ pub static FILES: &[EmbeddedFile] = embedded![
     "unix_referentiel_savoir_v460_utf8.csv.gz",
     "unix_coherence_item_v460_utf8.csv.gz",
     "unix_arborescence_secteur_naf_v460_utf8.csv.gz",
+    "unix_rubrique_mobilite_v460_utf8.csv.gz",
+    "fap2021_fap2009.csv.gz",
+    "rome4_fap.csv.gz",
     "offres_2025-11-13_15_flat.csv.gz",
     "offres_2025-11-13_15_competences.csv.gz",
 ];

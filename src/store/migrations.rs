@@ -34,6 +34,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "privacy_freshness",
         sql: include_str!("migrations/0005_privacy_freshness.sql"),
     },
+    Migration {
+        version: 6,
+        name: "analytics",
+        sql: include_str!("migrations/0006_analytics.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

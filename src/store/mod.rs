@@ -2,6 +2,7 @@
 //!
 //! One `Db` per process. Every DuckDB call runs on the blocking pool (`Db::call`), on its own cloned
 //! connection, so no lock is ever held across an `.await`.
+pub mod changes;
 pub mod embedded;
 pub mod migrations;
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::Q;
 use super::{AppError, AppState};
 
-pub const KINDS: &[&str] = &["ze", "bassin", "dep", "reg", "custom"];
+pub const KINDS: &[&str] = &["ze", "bassin", "dep", "reg", "custom", "fr"];
 
 #[derive(Deserialize)]
 pub struct TerritoiresQuery {

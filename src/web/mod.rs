@@ -1,5 +1,6 @@
 //! Web layer: axum + minijinja. Reads derived tables (`ind_*`), `sources` and `job_runs`; referentials
 //! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
+mod analytics;
 mod api;
 mod error;
 mod extract;
@@ -84,6 +85,16 @@ pub fn router(state: AppState) -> Router {
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))
         .route("/api/v1/territoires", get(api::territoires))
+        .route(
+            "/api/v1/territoires/{kind}/{code}/tension",
+            get(analytics::tension),
+        )
+        .route(
+            "/api/v1/territoires/{kind}/{code}/offres",
+            get(analytics::offres),
+        )
+        .route("/api/v1/filieres", get(analytics::filieres))
+        .route("/api/v1/filieres/{id}", get(analytics::filiere))
         .route("/api/v1/jobs", get(jobs::api_jobs))
         .route("/admin/jobs", get(jobs::admin_page))
         .route(

@@ -243,6 +243,7 @@ async fn the_same_job_on_two_sources_counts_once() {
         )
         .unwrap();
     run(&server, &db, 20).await;
+    crate::helpers::rebuild(&db.db);
     let c = db.db.connect().unwrap();
     let (cluster, size): (String, i64) = c
         .query_row(

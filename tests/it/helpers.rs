@@ -14,11 +14,16 @@ fn template_db() -> &'static Path {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("template.duckdb");
             let db = Db::open(&path).unwrap();
-            observatoire::init::run(&mut db.connect().unwrap()).unwrap();
+            observatoire::init::run(&mut db.connect().unwrap(), &shipped_config()).unwrap();
             drop(db);
             (dir, path)
         })
         .1
+}
+
+/// The configuration shipped in `config.toml` (with its filières).
+pub fn shipped_config() -> observatoire::config::Config {
+    observatoire::config::Config::parse(include_str!("../../config.toml")).unwrap()
 }
 
 pub struct TestDb {
@@ -113,6 +118,16 @@ pub fn default_data(name: &str) -> String {
         .read_to_string(&mut s)
         .unwrap();
     s
+}
+
+/// What the scheduler does after a collection: rebuild the derived tables. Asserts that the
+/// collection marked its data changed (a collector never rebuilds them itself).
+pub fn rebuild(db: &Db) {
+    let mut c = db.connect().unwrap();
+    assert!(
+        observatoire::indicators::rebuild_if_pending(&mut c).unwrap(),
+        "the collection marked its data changed"
+    );
 }
 
 pub fn count(db: &Db, sql: &str) -> i64 {

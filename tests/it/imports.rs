@@ -3,9 +3,36 @@
 use std::path::Path;
 use std::process::Command;
 
-use observatoire::collect::import::{import, ImportSource};
+use observatoire::collect::import::{ImportReport, ImportSource};
 
 use crate::helpers::{count, default_data, test_db, test_db_file};
+
+/// The library import, then the rebuild that the command line and the scheduler run after it:
+/// a successful import marks its data changed; a refused one changes nothing, not even that.
+fn import(
+    conn: &mut duckdb::Connection,
+    source: ImportSource,
+    file: &Path,
+) -> anyhow::Result<ImportReport> {
+    let pending = |c: &duckdb::Connection| {
+        observatoire::store::changes::pending(c, observatoire::indicators::REBUILD).unwrap()
+    };
+    assert!(
+        !pending(conn),
+        "the test database starts with its indicators built"
+    );
+    match observatoire::collect::import::import(conn, source, file) {
+        Ok(r) => {
+            assert!(pending(conn), "a successful import marks its data changed");
+            observatoire::indicators::rebuild_if_pending(conn)?;
+            Ok(r)
+        }
+        Err(e) => {
+            assert!(!pending(conn), "a refused import marks nothing changed");
+            Err(e)
+        }
+    }
+}
 
 fn fingerprint(db: &observatoire::store::Db) -> (i64, i64, i64, String, String) {
     let c = db.connect().unwrap();
@@ -353,6 +380,7 @@ mod scheduled {
         let db = test_db();
         let out = run_job(&format!("{}/exports/csv?delimiter=%3B", server.uri()), &db).await;
         assert_eq!(out.status, Status::Success, "{:?}", out.error);
+        crate::helpers::rebuild(&db.db);
         assert_eq!(count(&db.db, "SELECT effectifs_cvs FROM ind_emploi_salarie WHERE code = '2815' AND trimestre = '2026-T2'"), 206_500);
         assert_eq!(
             count(

@@ -17,7 +17,11 @@ fn init_twice_changes_nothing() {
                 r.get(0)
             })
             .unwrap();
-    let report = observatoire::init::run(&mut t.db.connect().unwrap()).unwrap();
+    let report = observatoire::init::run(
+        &mut t.db.connect().unwrap(),
+        &crate::helpers::shipped_config(),
+    )
+    .unwrap();
     assert_eq!(report.migrations_applied, 0);
     assert!(!report.default_data_loaded);
     assert_eq!(fingerprint(&t.db), before);
@@ -42,9 +46,12 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
         )
         .unwrap();
     let before = fingerprint(&t.db);
-    let err = observatoire::init::run(&mut t.db.connect().unwrap())
-        .unwrap_err()
-        .to_string();
+    let err = observatoire::init::run(
+        &mut t.db.connect().unwrap(),
+        &crate::helpers::shipped_config(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("999") && err.contains("plus récent"), "{err}");
     assert_eq!(fingerprint(&t.db), before);
 }
@@ -127,14 +134,14 @@ fn an_init_failing_after_the_load_leaves_the_database_empty() {
         &format!("return(error@{})", path.display()),
     )
     .unwrap();
-    let err = observatoire::init::run(&mut conn).unwrap_err();
+    let err = observatoire::init::run(&mut conn, &crate::helpers::shipped_config()).unwrap_err();
     fail::remove("init::after_load");
     assert!(
         format!("{err:#}").contains("défaillance injectée"),
         "{err:#}"
     );
     assert_eq!(fingerprint(&db), before);
-    let report = observatoire::init::run(&mut conn).unwrap();
+    let report = observatoire::init::run(&mut conn, &crate::helpers::shipped_config()).unwrap();
     assert!(report.default_data_loaded);
     assert_eq!(
         crate::helpers::count(&db, "SELECT count(*) FROM ref_commune"),

@@ -1,4 +1,5 @@
 //! The single integration-test binary: a `TestApp` harness (temporary DuckDB file, app on port 0).
+mod analytics;
 mod boards;
 mod browser;
 mod cli;

@@ -406,6 +406,8 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig, force_close: bool) -> Result<R
                 salaire_libelle: None,
                 salaire_min_mensuel: None,
                 salaire_max_mensuel: None,
+                duree_travail: None,
+                duree_contrat_mois: None,
                 origine: None,
                 url: Some(link),
                 competences: vec![],
@@ -425,7 +427,7 @@ pub async fn run(ctx: &JobCtx, cfg: &BoardConfig, force_close: bool) -> Result<R
     };
     let mut summary = ctx
         .db
-        .call_derived(move |c| {
+        .call(move |c| {
             let batch = store::Batch {
                 source_id: &source_id,
                 collector: "scraper",

@@ -160,7 +160,7 @@ pub async fn run(
     // Offers indicators and provenance, in one transaction.
     let cancel = ctx.cancel.clone();
     ctx.db
-        .call_derived(move |c| store::finish(c, &SOURCE, &cancel))
+        .call(move |c| store::finish(c, &SOURCE, &cancel))
         .await?;
     summary.note = Some(format!(
         "{} départements ({} en collecte complète), {} requêtes",

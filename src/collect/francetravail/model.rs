@@ -27,8 +27,10 @@ pub struct ApiOffer {
     pub appellation_libelle: Option<String>,
     pub entreprise: Option<Entreprise>,
     pub type_contrat: Option<String>,
+    pub type_contrat_libelle: Option<String>,
     pub nature_contrat: Option<String>,
     pub experience_exige: Option<String>,
+    pub duree_travail_libelle_converti: Option<String>,
     pub competences: Vec<Competence>,
     pub salaire: Option<Salaire>,
     pub alternance: Option<bool>,
@@ -110,6 +112,10 @@ pub struct OfferRow {
     pub salaire_libelle: Option<String>,
     pub salaire_min_mensuel: Option<f64>,
     pub salaire_max_mensuel: Option<f64>,
+    /// "Temps plein" / "Temps partiel".
+    pub duree_travail: Option<String>,
+    /// Length of a fixed-term contract in months, from its label ("CDD - 6 Mois").
+    pub duree_contrat_mois: Option<f64>,
     pub origine: Option<String>,
     /// Public page of the offer.
     pub url: Option<String>,
@@ -163,6 +169,11 @@ impl ApiOffer {
             salaire_min_mensuel: range.map(|r| r.0),
             salaire_max_mensuel: range.map(|r| r.1),
             salaire_libelle,
+            duree_travail: code(self.duree_travail_libelle_converti),
+            duree_contrat_mois: self
+                .type_contrat_libelle
+                .as_deref()
+                .and_then(contract_months),
             url: self
                 .origine_offre
                 .as_ref()
@@ -174,5 +185,32 @@ impl ApiOffer {
                 .map(|c| (code(c.code), text(c.libelle), code(c.exigence)))
                 .collect(),
         }
+    }
+}
+
+/// Months of a contract label: "CDD - 6 Mois" → 6, "Intérim - 15 Jour(s)" → 0.49 (30.44 days a
+/// month); `None` without a length (CDI, "Profession libérale").
+pub fn contract_months(label: &str) -> Option<f64> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)(\d+(?:[.,]\d+)?)\s*(mois|jour|semaine|an)").expect("regex")
+    });
+    let c = RE.captures(label)?;
+    let n: f64 = c[1].replace(',', ".").parse().ok()?;
+    let months = match c[2].to_lowercase().as_str() {
+        "mois" => n,
+        "jour" => n / 30.44,
+        "semaine" => n * 7.0 / 30.44,
+        _ => n * 12.0,
+    };
+    (months > 0.0).then_some((months * 100.0).round() / 100.0)
+}
+
+#[cfg(test)]
+mod contract_tests {
+    #[test]
+    fn contract_lengths_in_months() {
+        assert_eq!(super::contract_months("CDD - 6 Mois"), Some(6.0));
+        assert_eq!(super::contract_months("Intérim - 15 Jour(s)"), Some(0.49));
+        assert_eq!(super::contract_months("CDI"), None);
     }
 }

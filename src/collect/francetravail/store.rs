@@ -18,7 +18,7 @@ const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_staging (
     nature_contrat VARCHAR, experience_exige VARCHAR, qualification_code VARCHAR, naf VARCHAR,
     secteur_division VARCHAR, nombre_postes INTEGER, alternance BOOLEAN, accessible_th BOOLEAN,
     offres_manque_candidats BOOLEAN, salaire_libelle VARCHAR, salaire_min_mensuel DOUBLE,
-    salaire_max_mensuel DOUBLE, origine VARCHAR, url VARCHAR);
+    salaire_max_mensuel DOUBLE, origine VARCHAR, url VARCHAR, duree_travail VARCHAR, duree_contrat_mois DOUBLE);
   CREATE OR REPLACE TEMP TABLE ft_staging_comp (offre_id VARCHAR, code_ogr VARCHAR, libelle VARCHAR, exigence VARCHAR);
   CREATE OR REPLACE TEMP TABLE ft_ids (id VARCHAR);";
 
@@ -137,7 +137,8 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
             alternance = s.alternance, accessible_th = s.accessible_th,
             offres_manque_candidats = s.offres_manque_candidats, salaire_libelle = s.salaire_libelle,
             origine = s.origine, last_seen = ?1, closed_at = NULL, departement = ?2,
-            salaire_min_mensuel = s.salaire_min_mensuel, salaire_max_mensuel = s.salaire_max_mensuel, url = s.url
+            salaire_min_mensuel = s.salaire_min_mensuel, salaire_max_mensuel = s.salaire_max_mensuel, url = s.url,
+            duree_travail = s.duree_travail, duree_contrat_mois = s.duree_contrat_mois
          FROM ft_staging s LEFT JOIN ref_commune_alias a ON a.code = s.commune_brute
          WHERE o.id = s.id",
         params![b.now, b.departement, b.source_id],
@@ -176,11 +177,12 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
     })
 }
 
-/// After a collector's writes: rebuild the offers indicators and record `source` with its count of
-/// open offers, in one transaction that a cancelled run does not commit.
+/// After a collector's writes: record `source` with its count of open offers, and that its data
+/// changed (the derived tables follow, rebuilt by the scheduler or the command line), in one
+/// transaction that a cancelled run does not commit.
 pub fn finish(conn: &mut Connection, source: &SourceMeta, cancel: &Cancel) -> Result<()> {
     let tx = conn.transaction()?;
-    crate::indicators::offres::refresh(&tx)?;
+    crate::store::changes::mark_changed(&tx, source.id)?;
     let open: i64 = tx.query_row(
         "SELECT count(*) FROM raw_ft_offre WHERE source_id = ? AND closed_at IS NULL",
         [source.id],
@@ -344,6 +346,8 @@ fn raw_batch(
         float(rows, |r| r.salaire_max_mensuel),
     ));
     c.push(("url", text(rows, |r| r.url.as_deref())));
+    c.push(("duree_travail", text(rows, |r| r.duree_travail.as_deref())));
+    c.push(("duree_contrat_mois", float(rows, |r| r.duree_contrat_mois)));
     batch(c)
 }
 
@@ -363,6 +367,8 @@ fn staging_batch(rows: &[&OfferRow]) -> Result<duckdb::arrow::record_batch::Reco
     ));
     c.push(("origine", text(rows, |r| r.origine.as_deref())));
     c.push(("url", text(rows, |r| r.url.as_deref())));
+    c.push(("duree_travail", text(rows, |r| r.duree_travail.as_deref())));
+    c.push(("duree_contrat_mois", float(rows, |r| r.duree_contrat_mois)));
     batch(c)
 }
 

@@ -3,6 +3,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod observatory;
+pub use observatory::{FiliereConfig, ObservatoryConfig, TerritoryConfig};
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -10,6 +13,36 @@ pub struct Config {
     pub server: ServerConfig,
     pub sources: SourcesConfig,
     pub scheduler: SchedulerConfig,
+    pub observatory: ObservatoryConfig,
+    /// Custom territories (kind `custom`): lists of communes and/or whole zones d'emploi.
+    pub territories: Vec<TerritoryConfig>,
+    /// Filières: named sets of ROME métiers and NAF sectors. Absent: those of the shipped
+    /// `config.toml` (like every other key); `filieres = []`: none.
+    pub filieres: Option<Vec<FiliereConfig>>,
+}
+
+impl Config {
+    /// The filières in force: the configured ones, or the shipped defaults.
+    pub fn filieres(&self) -> Vec<FiliereConfig> {
+        static SHIPPED: std::sync::LazyLock<Vec<FiliereConfig>> = std::sync::LazyLock::new(|| {
+            #[derive(Deserialize)]
+            struct Shipped {
+                filieres: Vec<FiliereConfig>,
+            }
+            // the file is parsed (and tested) as a whole in `shipped_config_parses…`
+            toml::from_str::<toml::Table>(include_str!("../../config.toml"))
+                .ok()
+                .and_then(|t| t.get("filieres").cloned())
+                .and_then(|v| {
+                    toml::Value::Table([("filieres".to_string(), v)].into_iter().collect())
+                        .try_into::<Shipped>()
+                        .ok()
+                })
+                .map(|s| s.filieres)
+                .unwrap_or_default()
+        });
+        self.filieres.clone().unwrap_or_else(|| SHIPPED.clone())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,7 +236,7 @@ impl Config {
                 ));
             }
         }
-        Ok(())
+        observatory::validate(self)
     }
 }
 
@@ -213,13 +246,27 @@ mod tests {
 
     #[test]
     fn shipped_config_parses_and_matches_defaults() {
-        let cfg = Config::parse(include_str!("../config.toml")).unwrap();
+        let cfg = Config::parse(include_str!("../../config.toml")).unwrap();
         assert_eq!(cfg.server.bind, "127.0.0.1:8080");
         assert_eq!(cfg.sources.france_travail.client_id_env, "FT_CLIENT_ID");
         assert_eq!(
             cfg.sources.france_travail.token_url,
             FranceTravailConfig::default().token_url
         );
+        assert!(cfg.filieres().len() >= 6, "the shipped filières");
+        let ids: Vec<String> = Config::default()
+            .filieres()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert!(
+            ids.contains(&"batiment-renovation".to_string()),
+            "defaults when absent: {ids:?}"
+        );
+        assert!(Config::parse("filieres = []\n")
+            .unwrap()
+            .filieres()
+            .is_empty());
     }
 
     #[test]

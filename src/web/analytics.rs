@@ -1,0 +1,441 @@
+//! JSON API of the GPTEC analytics: tension, offers and filières per territory. Reads the
+//! derived tables `ind_tension` and `ind_offres`, the `sources` provenance table, and
+//! referentials through [`crate::referentials::lookup`].
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::Json;
+use duckdb::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::extract::{P, Q};
+use super::{AppError, AppState};
+use crate::indicators::tension::{ComponentSource, COMPONENTS};
+use crate::referentials::lookup;
+
+pub const MAX_PER_PAGE: usize = 500;
+
+/// `page` (from 1) and `per_page` (1..=500, default 50). (Not a flattened struct: serde's
+/// `flatten` loses the types of query-string values.)
+fn paging(page: Option<usize>, per_page: Option<usize>) -> Result<(usize, usize), AppError> {
+    {
+        let page = page.unwrap_or(1);
+        let per = per_page.unwrap_or(50);
+        if page == 0 {
+            return Err(bad("page=0 : les pages sont numérotées à partir de 1"));
+        }
+        if per == 0 || per > MAX_PER_PAGE {
+            return Err(bad(format!("per_page={per} : entre 1 et {MAX_PER_PAGE}")));
+        }
+        Ok((page, per))
+    }
+}
+
+fn bad(detail: impl Into<String>) -> AppError {
+    AppError::bad_request(detail).api()
+}
+
+/// The territory of the path, or 404.
+fn territory(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Value>> {
+    Ok(lookup::territory(conn, kind, code)?.map(|t| {
+        json!({"kind": t.kind, "code": t.code, "libelle": t.libelle, "nb_communes": t.nb_communes,
+               "url": format!("/territoires/{}/{}", t.kind, t.code)})
+    }))
+}
+
+fn check_kind(kind: &str) -> Result<(), AppError> {
+    if super::api::KINDS.contains(&kind) {
+        Ok(())
+    } else {
+        Err(AppError::not_found(format!(
+            "type de territoire {kind:?} inconnu : {}",
+            super::api::KINDS.join(", ")
+        ))
+        .api())
+    }
+}
+
+/// Provenance of each source id: name, publisher, vintage, licence, url and method link.
+fn sources(conn: &Connection) -> anyhow::Result<HashMap<String, Value>> {
+    Ok(conn
+        .prepare("SELECT source_id, name, publisher, vintage, licence, url, method_anchor FROM sources")?
+        .query_map([], |r| {
+            let id: String = r.get(0)?;
+            let anchor: String = r.get(6)?;
+            Ok((
+                id.clone(),
+                json!({"id": id, "name": r.get::<_, String>(1)?, "publisher": r.get::<_, String>(2)?,
+                       "vintage": r.get::<_, String>(3)?, "licence": r.get::<_, String>(4)?,
+                       "url": r.get::<_, Option<String>>(5)?, "method": format!("/methodologie#{anchor}")}),
+            ))
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+fn source_list(all: &HashMap<String, Value>, ids: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    ids.split(',')
+        .filter(|s| !s.is_empty())
+        .filter_map(|id| {
+            if seen.contains(&id) {
+                return None;
+            }
+            seen.push(id);
+            Some(all.get(id).cloned().unwrap_or_else(|| json!({"id": id})))
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TensionQuery {
+    pub nomenclature: Option<String>,
+    /// Only rows of at least this level (1–5).
+    pub niveau_min: Option<i32>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+}
+
+pub const NOMENCLATURES: [&str; 3] = ["fap2021", "fap2009", "rome"];
+
+pub async fn tension(
+    State(state): State<AppState>,
+    P((kind, code)): P<(String, String)>,
+    Q(q): Q<TensionQuery>,
+) -> Result<Json<Value>, AppError> {
+    check_kind(&kind)?;
+    let nomenclature = q.nomenclature.clone().unwrap_or_else(|| "fap2021".into());
+    if !NOMENCLATURES.contains(&nomenclature.as_str()) {
+        return Err(bad(format!(
+            "nomenclature={nomenclature:?} inconnue : fap2021, fap2009 ou rome"
+        )));
+    }
+    if let Some(n) = q.niveau_min.filter(|n| !(1..=5).contains(n)) {
+        return Err(bad(format!("niveau_min={n} : entre 1 et 5")));
+    }
+    let (page, per) = paging(q.page, q.per_page)?;
+    let out = state
+        .db
+        .call(move |conn| -> anyhow::Result<Option<Value>> {
+            let Some(t) = territory(conn, &kind, &code)? else {
+                return Ok(None);
+            };
+            let srcs = sources(conn)?;
+            let comp_cols: Vec<String> = COMPONENTS
+                .iter()
+                .filter_map(|c| c.prefix)
+                .map(|p| format!("{p}_value, {p}_z, {p}_base, {p}_absent"))
+                .collect();
+            let filter = "kind = ?1 AND code = ?2 AND nomenclature = ?3 AND (?4 IS NULL OR level >= ?4)";
+            let total: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM ind_tension WHERE {filter}"),
+                duckdb::params![kind, code, nomenclature, q.niveau_min],
+                |r| r.get(0),
+            )?;
+            let sql = format!(
+                "SELECT metier, label, level, score, indicator, dares_2019_category, dares_2019_fap,
+                     suppressed_reason, sources, offres, projets, bmo_source, offres_source, {}
+                 FROM ind_tension WHERE {filter}
+                 ORDER BY level DESC NULLS LAST, score DESC NULLS LAST, projets DESC NULLS LAST, metier
+                 LIMIT ?5 OFFSET ?6",
+                comp_cols.join(", ")
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let mut rows = stmt.query(duckdb::params![
+                kind,
+                code,
+                nomenclature,
+                q.niveau_min,
+                per as i64,
+                ((page - 1) * per) as i64
+            ])?;
+            let mut items = Vec::new();
+            while let Some(r) = rows.next()? {
+                let bmo: Option<String> = r.get(11)?;
+                let offers: Option<String> = r.get(12)?;
+                let mut comps = Map::new();
+                let mut i = 13;
+                for c in COMPONENTS {
+                    let source = match c.source {
+                        ComponentSource::Bmo => bmo.clone().unwrap_or_else(|| "BMO France Travail".into()),
+                        ComponentSource::Offres => offers.clone().unwrap_or_default(),
+                        ComponentSource::Fixed(s) => s.to_string(),
+                    };
+                    let v = if c.prefix.is_some() {
+                        let v = json!({
+                            "value": r.get::<_, Option<f64>>(i)?,
+                            "standardised": r.get::<_, Option<f64>>(i + 1)?,
+                            "base": r.get::<_, Option<i64>>(i + 2)?,
+                            "absent": r.get::<_, Option<String>>(i + 3)?,
+                            "source": source, "weight": c.weight,
+                        });
+                        i += 4;
+                        v
+                    } else {
+                        json!({"value": null, "standardised": null, "base": null,
+                               "absent": c.unavailable, "source": source, "weight": c.weight})
+                    };
+                    comps.insert(c.name.into(), v);
+                }
+                let src: String = r.get(8)?;
+                items.push(json!({
+                    "metier": r.get::<_, String>(0)?,
+                    "nomenclature": nomenclature,
+                    "label": r.get::<_, Option<String>>(1)?,
+                    "level": r.get::<_, Option<i32>>(2)?,
+                    "score": r.get::<_, Option<f64>>(3)?,
+                    "indicator": r.get::<_, Option<String>>(4)?,
+                    "components": comps,
+                    "dares_2019_category": r.get::<_, Option<f64>>(5)?,
+                    "dares_2019_fap": r.get::<_, Option<String>>(6)?,
+                    "suppressed_reason": r.get::<_, Option<String>>(7)?,
+                    "offres": r.get::<_, Option<i64>>(9)?,
+                    "projets": r.get::<_, Option<i64>>(10)?,
+                    "sources": source_list(&srcs, &src),
+                    "method": "/methodologie#tension",
+                }));
+            }
+            Ok(Some(json!({
+                "territory": t, "nomenclature": nomenclature,
+                "page": page, "per_page": per, "total": total, "items": items,
+                "method": "/methodologie#tension",
+            })))
+        })
+        .await
+        .map_err(|e| AppError::from(e).api())?;
+    out.map(Json)
+        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffresQuery {
+    pub by: Option<String>,
+    /// `actuel` (open offers, default) or a month `YYYY-MM`; ignored with `by=month`.
+    pub periode: Option<String>,
+    pub page: Option<usize>,
+    pub per_page: Option<usize>,
+}
+
+pub const OFFRES_BY: [&str; 9] = [
+    "rome",
+    "fap2021",
+    "fap2009",
+    "grand_domaine",
+    "naf_a21",
+    "naf_a38",
+    "naf_a88",
+    "filiere",
+    "month",
+];
+
+#[derive(Serialize)]
+struct OffresItem {
+    key: String,
+    label: Option<String>,
+    periode: String,
+    offers: i64,
+    stock_fin_mois: Option<i64>,
+    postes: Option<i64>,
+    duree_mediane_jours: Option<f64>,
+    offres_fermees: Option<i64>,
+    part_durables: Option<f64>,
+    part_temps_plein: Option<f64>,
+    salaire_q1: Option<f64>,
+    salaire_median: Option<f64>,
+    salaire_q3: Option<f64>,
+    salaires_connus: Option<i64>,
+    part_sans_experience: Option<f64>,
+    offres_an_precedent: Option<i64>,
+    evolution_an: Option<f64>,
+    sources: Vec<Value>,
+}
+
+pub async fn offres(
+    State(state): State<AppState>,
+    P((kind, code)): P<(String, String)>,
+    Q(q): Q<OffresQuery>,
+) -> Result<Json<Value>, AppError> {
+    check_kind(&kind)?;
+    let by = q.by.clone().unwrap_or_else(|| "rome".into());
+    if !OFFRES_BY.contains(&by.as_str()) {
+        return Err(bad(format!("by={by:?} inconnu : {}", OFFRES_BY.join(", "))));
+    }
+    let periode = q.periode.clone().unwrap_or_else(|| "actuel".into());
+    let month_ok = periode.len() == 7
+        && chrono::NaiveDate::parse_from_str(&format!("{periode}-01"), "%Y-%m-%d").is_ok();
+    if periode != "actuel" && !month_ok {
+        return Err(bad(format!(
+            "periode={periode:?} : « actuel » ou un mois AAAA-MM"
+        )));
+    }
+    let (page, per) = paging(q.page, q.per_page)?;
+    let out = state
+        .db
+        .call(move |conn| -> anyhow::Result<Option<Value>> {
+            let Some(t) = territory(conn, &kind, &code)? else {
+                return Ok(None);
+            };
+            let srcs = sources(conn)?;
+            // by=month: the monthly series of all offers; otherwise one period's breakdown
+            let (dimension, filter, order) = if by == "month" {
+                ("total", "periode <> 'actuel'", "periode")
+            } else if periode == "actuel" {
+                (by.as_str(), "periode = 'actuel'", "offres DESC, key")
+            } else {
+                (by.as_str(), "periode = ?4", "offres DESC, key")
+            };
+            let cond = format!("kind = ?1 AND code = ?2 AND dimension = ?3 AND {filter}");
+            let p4 = if filter.contains("?4") { Some(periode.clone()) } else { None };
+            let total: i64 = if p4.is_some() {
+                conn.query_row(&format!("SELECT count(*) FROM ind_offres WHERE {cond}"),
+                    duckdb::params![kind, code, dimension, p4], |r| r.get(0))?
+            } else {
+                conn.query_row(&format!("SELECT count(*) FROM ind_offres WHERE {cond}"),
+                    duckdb::params![kind, code, dimension], |r| r.get(0))?
+            };
+            let cond = cond.replace("?4", "?6");
+            let sql = format!(
+                "SELECT CASE WHEN ?3 = 'total' AND periode <> 'actuel' THEN periode ELSE key END,
+                     label, periode, offres, stock_fin_mois, postes, duree_mediane_jours, n_fermees,
+                     part_durables, part_temps_plein, salaire_q1, salaire_median, salaire_q3, n_salaires,
+                     part_sans_experience, offres_an_precedent, evolution_an, sources
+                 FROM ind_offres WHERE {cond} ORDER BY {order} LIMIT ?4 OFFSET ?5"
+            );
+            let map = |r: &duckdb::Row| -> duckdb::Result<OffresItem> {
+                let s: String = r.get(17)?;
+                Ok(OffresItem {
+                    key: r.get(0)?,
+                    label: r.get(1)?,
+                    periode: r.get(2)?,
+                    offers: r.get(3)?,
+                    stock_fin_mois: r.get(4)?,
+                    postes: r.get(5)?,
+                    duree_mediane_jours: r.get(6)?,
+                    offres_fermees: r.get(7)?,
+                    part_durables: r.get(8)?,
+                    part_temps_plein: r.get(9)?,
+                    salaire_q1: r.get(10)?,
+                    salaire_median: r.get(11)?,
+                    salaire_q3: r.get(12)?,
+                    salaires_connus: r.get(13)?,
+                    part_sans_experience: r.get(14)?,
+                    offres_an_precedent: r.get(15)?,
+                    evolution_an: r.get(16)?,
+                    sources: source_list(&srcs, &s),
+                })
+            };
+            let mut stmt = conn.prepare(&sql)?;
+            let (limit, offset) = (per as i64, ((page - 1) * per) as i64);
+            let items: Vec<OffresItem> = if p4.is_some() {
+                stmt.query_map(duckdb::params![kind, code, dimension, limit, offset, p4], map)?
+                    .collect::<Result<_, _>>()?
+            } else {
+                stmt.query_map(duckdb::params![kind, code, dimension, limit, offset], map)?
+                    .collect::<Result<_, _>>()?
+            };
+            Ok(Some(json!({
+                "territory": t, "by": by, "periode": if by == "month" { "mois".to_string() } else { periode },
+                "page": page, "per_page": per, "total": total, "items": items,
+                "method": "/methodologie#offres",
+            })))
+        })
+        .await
+        .map_err(|e| AppError::from(e).api())?;
+    out.map(Json)
+        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+}
+
+pub async fn filieres(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
+    let list = state
+        .db
+        .call(|conn| lookup::filieres(conn, None))
+        .await
+        .map_err(|e| AppError::from(e).api())?;
+    let items: Vec<Value> = list
+        .into_iter()
+        .map(|f| {
+            json!({"id": f.id, "libelle": f.libelle, "origine": f.origine,
+                   "metiers_rome": f.rome.len(), "sous_classes_naf": f.naf.len(),
+                   "url": format!("/api/v1/filieres/{}", f.id)})
+        })
+        .collect();
+    Ok(Json(
+        json!({"items": items, "method": "/methodologie#filieres"}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiliereQuery {
+    /// `kind:code`, e.g. `ze:2815`.
+    pub territory: Option<String>,
+}
+
+pub async fn filiere(
+    State(state): State<AppState>,
+    P(id): P<String>,
+    Q(q): Q<FiliereQuery>,
+) -> Result<Json<Value>, AppError> {
+    let scope = match q.territory.as_deref() {
+        None => None,
+        Some(t) => match t.split_once(':') {
+            Some((k, c)) if super::api::KINDS.contains(&k) && !c.is_empty() => {
+                Some((k.to_string(), c.to_string()))
+            }
+            _ => {
+                return Err(bad(format!(
+                    "territory={t:?} : écrivez type:code, par exemple ze:2815 ({})",
+                    super::api::KINDS.join(", ")
+                )))
+            }
+        },
+    };
+    let out = state
+        .db
+        .call(move |conn| -> anyhow::Result<Result<Value, AppError>> {
+            let Some(f) = lookup::filieres(conn, Some(&id))?.into_iter().next() else {
+                return Ok(Err(AppError::not_found(format!("filière {id:?} inconnue")).api()));
+            };
+            let mut body = json!({"id": f.id, "libelle": f.libelle, "origine": f.origine,
+                "rome": f.rome, "naf": f.naf, "method": "/methodologie#filieres"});
+            if let Some((kind, code)) = scope {
+                let Some(t) = territory(conn, &kind, &code)? else {
+                    return Ok(Err(AppError::not_found("territoire inconnu").api()));
+                };
+                let srcs = sources(conn)?;
+                let offers: Option<(i64, Option<f64>, Option<f64>, String)> = conn
+                    .prepare("SELECT offres, part_durables, salaire_median, sources FROM ind_offres
+                              WHERE kind = ? AND code = ? AND dimension = 'filiere' AND key = ? AND periode = 'actuel'")?
+                    .query_map(duckdb::params![kind, code, f.id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .next()
+                    .transpose()?;
+                let metiers: Vec<Value> = conn
+                    .prepare("SELECT t.metier, t.label, t.level, t.indicator, t.offres, t.projets, t.suppressed_reason
+                              FROM ind_tension t JOIN ref_filiere_rome r ON r.rome = t.metier AND r.filiere = ?3
+                              WHERE t.kind = ?1 AND t.code = ?2 AND t.nomenclature = 'rome'
+                              ORDER BY t.level DESC NULLS LAST, t.offres DESC NULLS LAST, t.metier")?
+                    .query_map(duckdb::params![kind, code, f.id], |r| {
+                        Ok(json!({"metier": r.get::<_, String>(0)?, "label": r.get::<_, Option<String>>(1)?,
+                                  "level": r.get::<_, Option<i32>>(2)?, "indicator": r.get::<_, Option<String>>(3)?,
+                                  "offres": r.get::<_, Option<i64>>(4)?, "projets": r.get::<_, Option<i64>>(5)?,
+                                  "suppressed_reason": r.get::<_, Option<String>>(6)?}))
+                    })?
+                    .collect::<Result<_, _>>()?;
+                body["territory"] = t;
+                body["offres"] = match offers {
+                    Some((n, d, s, src)) => json!({"offers": n, "part_durables": d, "salaire_median": s,
+                                                   "sources": source_list(&srcs, &src)}),
+                    None => json!({"offers": 0, "sources": []}),
+                };
+                body["metiers"] = Value::Array(metiers);
+            }
+            Ok(Ok(body))
+        })
+        .await
+        .map_err(|e| AppError::from(e).api())?;
+    out.map(Json)
+}
