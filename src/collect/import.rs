@@ -18,6 +18,7 @@ pub enum ImportSource {
     DaresTensions,
     ChomageZe,
     UrssafZe,
+    UrssafZeSecteur,
     Defm,
 }
 
@@ -41,6 +42,11 @@ pub const SOURCES: &[(&str, ImportSource, &str)] = &[
         "urssaf-ze",
         ImportSource::UrssafZe,
         "effectifs salariés par zone d'emploi (export CSV Urssaf)",
+    ),
+    (
+        "urssaf-ze-secteur",
+        ImportSource::UrssafZeSecteur,
+        "établissements et effectifs par zone d'emploi × APE (export CSV Urssaf)",
     ),
     (
         "defm",
@@ -77,6 +83,7 @@ impl ImportSource {
             ImportSource::DaresTensions => super::dares::SOURCE.id,
             ImportSource::ChomageZe => super::chomage::SOURCE.id,
             ImportSource::UrssafZe => super::urssaf::SOURCE.id,
+            ImportSource::UrssafZeSecteur => super::urssaf::SOURCE_SECTEUR.id,
             ImportSource::Defm => super::defm::SOURCE.id,
         }
     }
@@ -154,12 +161,13 @@ fn header_hint(source: ImportSource) -> &'static str {
         ImportSource::DaresTensions => "fap",
         ImportSource::ChomageZe => "ZE2020",
         ImportSource::UrssafZe => "trimestre",
+        ImportSource::UrssafZeSecteur => "APE",
         ImportSource::Defm => "code_departement",
     }
 }
 
 /// Loads `file` as `source` inside one transaction (replacing the periods × territories it
-/// holds), then refreshes the indicators.
+/// holds) and marks its data changed (the derived tables are rebuilt after it).
 pub fn import(conn: &mut Connection, source: ImportSource, file: &Path) -> Result<ImportReport> {
     import_cancellable(
         conn,
@@ -202,6 +210,7 @@ pub fn import_cancellable(
         ImportSource::DaresTensions => super::dares::load_tensions(&tx, &path, mode),
         ImportSource::ChomageZe => super::chomage::load(&tx, &path, mode),
         ImportSource::UrssafZe => super::urssaf::load_ze(&tx, &path, mode),
+        ImportSource::UrssafZeSecteur => super::urssaf::load_ze_secteur(&tx, &path, mode),
         ImportSource::Defm => super::defm::load(&tx, &path, mode),
     };
     let rows = loaded.map_err(|e| {

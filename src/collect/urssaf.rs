@@ -38,6 +38,18 @@ pub const SOURCE_APE: SourceMeta = SourceMeta {
     publication_lag_days: Some(366 + 240),
 };
 
+pub const SOURCE_SECTEUR: SourceMeta = SourceMeta {
+    id: "urssaf-ze-secteur",
+    name: "Établissements et effectifs salariés par zone d'emploi et APE",
+    publisher: "Urssaf",
+    vintage: "importé",
+    licence: LICENCE_OUVERTE,
+    url: "https://open.urssaf.fr/explore/dataset/etablissements-et-effectifs-salaries-au-niveau-commune-x-ape-last/",
+    method_anchor: "secteurs",
+    expected_period_days: Some(366),
+    publication_lag_days: Some(366 + 240),
+};
+
 /// Both default files.
 pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
     Ok(load_ze(conn, &dir.join(ZE_FILE), Replace::Keys)? + load_ape(conn, &dir.join(APE_FILE))?)
@@ -132,4 +144,114 @@ pub fn load_ape(conn: &Connection, file: &Path) -> Result<i64> {
     let m = count(conn, "SELECT count(*) FROM raw_urssaf_ze_ape")?;
     record_source(conn, &SOURCE_APE, m, Some("2022-01-01"))?;
     Ok(m)
+}
+
+/// `observatoire import urssaf-ze-secteur FILE`: the public URSSAF export of establishments and
+/// employees by zone d'emploi × APE × year (columns of the shipped Rouen extract, or the French
+/// headers of the Opendatasoft export, normalised). Replaces the zone × département × year × APE
+/// cells present in the file (or everything imported from this source with [`Replace::All`]);
+/// the shipped Rouen extract is kept under its own source.
+pub fn load_ze_secteur(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
+    let label = file.display().to_string();
+    let norm = format!(
+        "(SELECT * FROM read_csv({}, header = true, all_varchar = true, normalize_names = true))",
+        crate::store::sql_path(file)
+    );
+    let cols: Vec<String> = conn
+        .prepare(&format!("DESCRIBE SELECT * FROM {norm}"))
+        .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{label} : fichier illisible comme CSV : {}",
+                crate::store::one_line(&e.to_string())
+            )
+        })?;
+    let pick = |cands: &[&str]| {
+        cands
+            .iter()
+            .find(|c| cols.iter().any(|x| x == *c))
+            .map(|c| c.to_string())
+    };
+    let (Some(ze), Some(an), Some(ape), Some(na38), Some(na88), Some(eff)) = (
+        pick(&["code_zone_d_emploi", "code_zone_demploi", "code_ze"]),
+        pick(&["annee", "ann_e"]),
+        pick(&["code_ape"]),
+        pick(&["code_secteur_na38", "code_na38"]),
+        pick(&["code_secteur_na88", "code_na88"]),
+        pick(&["effectifs_salaries", "effectifs_salari_s"]),
+    ) else {
+        anyhow::bail!(
+            "{label} : colonnes attendues : code zone d'emploi, année, code APE, code secteur NA38, code secteur NA88, \
+             effectifs salariés (trouvées : {})",
+            cols.join(", ")
+        );
+    };
+    let dep = pick(&["code_departement", "code_d_partement"]);
+    let etab = pick(&[
+        "nombre_d_etablissements",
+        "nombre_d_tablissements",
+        "nombre_d__tablissements",
+    ]);
+    let ape_label = pick(&["ape", "libell_ape", "libelle_ape"]);
+    let tmp = "urssaf_secteur_in";
+    exec(conn, &format!(
+        "CREATE OR REPLACE TEMP TABLE {tmp} AS SELECT {ze} AS ze, {d} AS dep, {an} AS annee, {ape} AS ape,
+             {l} AS ape_libelle, {na38} AS na38, {na88} AS na88, {e} AS etab, {eff} AS effectifs FROM {norm}",
+        d = dep.as_deref().unwrap_or("NULL::VARCHAR"),
+        l = ape_label.as_deref().unwrap_or("NULL::VARCHAR"),
+        e = etab.as_deref().unwrap_or("NULL::VARCHAR")), file)?;
+    validate_from(
+        conn,
+        tmp,
+        &label,
+        &[
+            ("ze", Col::Code),
+            ("annee", Col::Int),
+            ("ape", Col::Code),
+            ("na38", Col::Code),
+            ("na88", Col::Code),
+            ("etab", Col::Decimal),
+            ("effectifs", Col::Decimal),
+        ],
+    )?;
+    let select = format!(
+        "SELECT '{}' AS source_id, lpad(trim(ze), 4, '0') AS ze2020, coalesce(trim(dep), '') AS departement,
+             CAST(trim(annee) AS INTEGER) AS annee, trim(ape) AS ape, ape_libelle, trim(na38), lpad(trim(na88), 2, '0'),
+             CAST(CAST(nullif(trim(etab), '') AS DOUBLE) AS INTEGER),
+             CAST(CAST(nullif(trim(effectifs), '') AS DOUBLE) AS INTEGER)
+         FROM {tmp}",
+        SOURCE_SECTEUR.id
+    );
+    if mode == Replace::All {
+        exec(
+            conn,
+            &format!(
+                "DELETE FROM raw_urssaf_ze_ape WHERE source_id = '{}'",
+                SOURCE_SECTEUR.id
+            ),
+            file,
+        )?;
+    }
+    let (_, inserted) = replace_rows(
+        conn,
+        "raw_urssaf_ze_ape",
+        &select,
+        &["ze2020", "departement", "annee", "ape"],
+        Replace::Keys,
+        file,
+    )?;
+    exec(conn, &format!("DROP TABLE {tmp}"), file)?;
+    let (n, first, last): (i64, i64, i64) = conn.query_row(
+        "SELECT count(*), min(annee), max(annee) FROM raw_urssaf_ze_ape WHERE source_id = ?",
+        [SOURCE_SECTEUR.id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    record_source_vintage(
+        conn,
+        &SOURCE_SECTEUR,
+        n,
+        Some(&format!("{last}-01-01")),
+        &format!("{first} à {last}"),
+    )?;
+    Ok(inserted)
 }

@@ -5,9 +5,11 @@
 //! collector or an import.
 pub mod bmo;
 pub mod chomage;
+pub mod competences;
 pub mod doublons;
 pub mod emploi;
 pub mod offres;
+pub mod secteurs;
 pub mod tension;
 
 use anyhow::{Context, Result};
@@ -20,13 +22,16 @@ pub const REBUILD: &str = "indicators";
 
 type Family = (&'static str, fn(&Connection) -> Result<()>);
 
-/// The families in dependency order (tension reads BMO and offers).
+/// The families in dependency order (tension reads BMO and offers, sectors read offers, skills
+/// read BMO and tension).
 const FAMILIES: &[Family] = &[
     ("chômage", chomage::refresh),
     ("emploi salarié", emploi::refresh),
     ("BMO", bmo::refresh),
     ("offres", offres::refresh),
+    ("secteurs", secteurs::refresh),
     ("tension", tension::refresh),
+    ("compétences", competences::refresh),
 ];
 
 pub fn refresh_all(conn: &Connection) -> Result<()> {

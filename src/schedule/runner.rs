@@ -206,6 +206,9 @@ impl Runner {
             Status::Skipped => {
                 tracing::warn!(job = %job.name, "tâche ignorée : {}", outcome.error.as_deref().unwrap_or(""))
             }
+            Status::Degraded => {
+                tracing::warn!(job = %job.name, "tâche dégradée (rien n'a été fermé) : {}", outcome.error.as_deref().unwrap_or(""))
+            }
             _ => {
                 tracing::error!(job = %job.name, status = outcome.status.as_str(), "tâche en échec : {}",
                 outcome.error.as_deref().unwrap_or(""))

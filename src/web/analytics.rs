@@ -18,7 +18,10 @@ pub const MAX_PER_PAGE: usize = 500;
 
 /// `page` (from 1) and `per_page` (1..=500, default 50). (Not a flattened struct: serde's
 /// `flatten` loses the types of query-string values.)
-fn paging(page: Option<usize>, per_page: Option<usize>) -> Result<(usize, usize), AppError> {
+pub(super) fn paging(
+    page: Option<usize>,
+    per_page: Option<usize>,
+) -> Result<(usize, usize), AppError> {
     {
         let page = page.unwrap_or(1);
         let per = per_page.unwrap_or(50);
@@ -32,19 +35,23 @@ fn paging(page: Option<usize>, per_page: Option<usize>) -> Result<(usize, usize)
     }
 }
 
-fn bad(detail: impl Into<String>) -> AppError {
+pub(super) fn bad(detail: impl Into<String>) -> AppError {
     AppError::bad_request(detail).api()
 }
 
 /// The territory of the path, or 404.
-fn territory(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Value>> {
+pub(super) fn territory(
+    conn: &Connection,
+    kind: &str,
+    code: &str,
+) -> anyhow::Result<Option<Value>> {
     Ok(lookup::territory(conn, kind, code)?.map(|t| {
         json!({"kind": t.kind, "code": t.code, "libelle": t.libelle, "nb_communes": t.nb_communes,
                "url": format!("/territoires/{}/{}", t.kind, t.code)})
     }))
 }
 
-fn check_kind(kind: &str) -> Result<(), AppError> {
+pub(super) fn check_kind(kind: &str) -> Result<(), AppError> {
     if super::api::KINDS.contains(&kind) {
         Ok(())
     } else {
@@ -57,7 +64,7 @@ fn check_kind(kind: &str) -> Result<(), AppError> {
 }
 
 /// Provenance of each source id: name, publisher, vintage, licence, url and method link.
-fn sources(conn: &Connection) -> anyhow::Result<HashMap<String, Value>> {
+pub(super) fn sources(conn: &Connection) -> anyhow::Result<HashMap<String, Value>> {
     Ok(conn
         .prepare("SELECT source_id, name, publisher, vintage, licence, url, method_anchor FROM sources")?
         .query_map([], |r| {
@@ -73,7 +80,7 @@ fn sources(conn: &Connection) -> anyhow::Result<HashMap<String, Value>> {
         .collect::<Result<_, _>>()?)
 }
 
-fn source_list(all: &HashMap<String, Value>, ids: &str) -> Vec<Value> {
+pub(super) fn source_list(all: &HashMap<String, Value>, ids: &str) -> Vec<Value> {
     let mut seen = Vec::new();
     ids.split(',')
         .filter(|s| !s.is_empty())

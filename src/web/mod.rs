@@ -2,6 +2,7 @@
 //! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
 mod analytics;
 mod api;
+mod api_secteurs;
 mod error;
 mod extract;
 mod format;
@@ -92,6 +93,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/territoires/{kind}/{code}/offres",
             get(analytics::offres),
+        )
+        .route(
+            "/api/v1/territoires/{kind}/{code}/secteurs",
+            get(api_secteurs::secteurs),
+        )
+        .route(
+            "/api/v1/territoires/{kind}/{code}/competences",
+            get(api_secteurs::competences),
         )
         .route("/api/v1/filieres", get(analytics::filieres))
         .route("/api/v1/filieres/{id}", get(analytics::filiere))

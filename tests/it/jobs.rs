@@ -697,7 +697,8 @@ async fn admin_requires_the_bearer_token() {
     assert_eq!(unknown.status(), 404);
     // the run is recorded, visible in /api/v1/jobs, and counted in /metrics
     let mut status = String::new();
-    for _ in 0..100 {
+    // the rebuild of every derived table: up to two minutes on a loaded machine
+    for _ in 0..1200 {
         let v: serde_json::Value = app.get("/api/v1/jobs").await.json().await.unwrap();
         let job = v
             .as_array()

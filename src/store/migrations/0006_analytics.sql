@@ -107,9 +107,14 @@ CREATE TABLE ind_secteurs (kind VARCHAR NOT NULL, code VARCHAR NOT NULL, niveau 
     effet_national DOUBLE, effet_structurel DOUBLE, effet_local DOUBLE,   -- NULL without a reference
     contribution DOUBLE,                    -- share of the territory's total change
     offres BIGINT, source_id VARCHAR NOT NULL, reference VARCHAR);
--- Skills asked: observed in offers, or structural (ROME links weighted by BMO projects).
+-- Skills asked per territory (`indicators/competences.rs`). nature: observee (share of offers
+-- asking it), structurelle (ROME links weighted by BMO projects, not observed), emergente (share
+-- now vs the previous period), transferable (shared by métiers in tension).
 CREATE TABLE ind_competences (kind VARCHAR NOT NULL, code VARCHAR NOT NULL, dimension VARCHAR NOT NULL,
     key VARCHAR NOT NULL, competence VARCHAR NOT NULL, libelle VARCHAR, type_competence VARCHAR,
-    nature VARCHAR NOT NULL,               -- observee | structurelle
-    offres BIGINT, base BIGINT, part DOUBLE, poids DOUBLE,
+    nature VARCHAR NOT NULL,
+    offres BIGINT, base BIGINT, part DOUBLE, part_precedente DOUBLE, poids DOUBLE,
     transition_eco BOOLEAN, transition_num BOOLEAN, sources VARCHAR NOT NULL);
+-- Mobility between ROME 4.0 métiers (the ROME's own links) with the skills they share.
+CREATE TABLE ind_mobilite (rome VARCHAR NOT NULL, rome_cible VARCHAR NOT NULL, ordre INTEGER,
+    competences_communes INTEGER NOT NULL, part_communes DOUBLE, source_id VARCHAR NOT NULL);
