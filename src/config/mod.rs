@@ -104,6 +104,7 @@ pub struct SourcesConfig {
     /// Largest open-data file a scheduled download accepts, in megabytes (streamed to disk).
     pub max_download_mb: u64,
     pub france_travail: FranceTravailConfig,
+    pub marche_du_travail: MarcheDuTravailConfig,
 }
 
 impl Default for SourcesConfig {
@@ -112,6 +113,7 @@ impl Default for SourcesConfig {
             max_drop_share: 0.5,
             max_download_mb: 500,
             france_travail: FranceTravailConfig::default(),
+            marche_du_travail: MarcheDuTravailConfig::default(),
         }
     }
 }
@@ -156,6 +158,47 @@ impl Default for FranceTravailConfig {
             retry_base_delay_secs: 1.0,
             full_refresh_lookback_days: 3650,
             full_refresh_every_hours: 24,
+        }
+    }
+}
+
+/// France Travail API *Marché du travail v1* (same OAuth2 client and credential variables as the
+/// offers API, its own scope).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarcheDuTravailConfig {
+    pub api_base: String,
+    pub token_url: String,
+    pub scope: String,
+    pub rate_limit: f64,
+    pub request_timeout_secs: f64,
+    pub max_retries: usize,
+    pub retry_base_delay_secs: f64,
+    /// Métiers (ROME 4.0) asked per territory at most: those with the most BMO projects and offers.
+    pub max_metiers: usize,
+    /// Territory types of the API for the observatory's kinds (check them against
+    /// `/v1/referentiel/type-territoires`).
+    pub type_departement: String,
+    pub type_region: String,
+    pub type_france: String,
+}
+
+impl Default for MarcheDuTravailConfig {
+    fn default() -> Self {
+        Self {
+            api_base: "https://api.francetravail.io/partenaire/stats-offres-demandes-emploi".into(),
+            token_url:
+                "https://entreprise.francetravail.fr/connexion/oauth2/access_token?realm=%2Fpartenaire"
+                    .into(),
+            scope: "api_stats-offres-demandes-emploiv1 offresetdemandesemploi".into(),
+            rate_limit: 3.0,
+            request_timeout_secs: 30.0,
+            max_retries: 6,
+            retry_base_delay_secs: 1.0,
+            max_metiers: 300,
+            type_departement: "DEP".into(),
+            type_region: "REG".into(),
+            type_france: "NAT".into(),
         }
     }
 }
@@ -228,6 +271,19 @@ impl Config {
             return Err(
                 "[sources.france_travail] full_refresh_lookback_days et full_refresh_every_hours doivent être ≥ 1".into(),
             );
+        }
+        let mdt = &self.sources.marche_du_travail;
+        if !(mdt.rate_limit > 0.0 && mdt.rate_limit.is_finite() && mdt.request_timeout_secs > 0.0)
+            || mdt.max_metiers == 0
+        {
+            return Err("[sources.marche_du_travail] rate_limit, request_timeout_secs et max_metiers doivent être > 0".into());
+        }
+        for (key, url) in [("api_base", &mdt.api_base), ("token_url", &mdt.token_url)] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!(
+                    "[sources.marche_du_travail] {key} = {url:?} n'est pas une URL http(s)"
+                ));
+            }
         }
         for (key, url) in [("api_base", &ft.api_base), ("token_url", &ft.token_url)] {
             if !(url.starts_with("http://") || url.starts_with("https://")) {

@@ -63,25 +63,26 @@ LEFT JOIN ref_competence r ON r.code_ogr = a.code_ogr
 GROUP BY e.kind, e.code, a.code_ogr
 HAVING count(*) FILTER (WHERE e.periode = 'recente') >= {MIN_EMERGING};
 
--- (sums of doubles are rounded: a parallel aggregation's last bits never change a result)
+-- (weights are DECIMAL: a parallel sum is exact, so a rebuild gives the same table bit for bit)
 -- structural: each FAP 2021 family's skill profile (its ROME métiers weighted equally, core skills
 -- double; its 40 heaviest skills), weighted by the territory's BMO projects of that family
 CREATE OR REPLACE TEMP TABLE comp_profile AS
 WITH fr AS (SELECT DISTINCT fap2021, rome FROM ref_rome_fap WHERE qualification = '0' AND fap2021 IS NOT NULL),
-     w AS (SELECT fap2021, rome, 1.0 / count(*) OVER (PARTITION BY fap2021) AS w FROM fr)
-SELECT w.fap2021, l.code_ogr, round(sum(w.w * CASE WHEN l.coeur_metier THEN 2 ELSE 1 END), 6) AS poids
+     w AS (SELECT fap2021, rome, CAST(1.0 / count(*) OVER (PARTITION BY fap2021) AS DECIMAL(18, 9)) AS w FROM fr)
+SELECT w.fap2021, l.code_ogr, sum(w.w * CASE WHEN l.coeur_metier THEN 2 ELSE 1 END) AS poids
 FROM w JOIN ref_rome_competence l ON l.code_rome = w.rome
 JOIN ref_competence c ON c.code_ogr = l.code_ogr
 GROUP BY w.fap2021, l.code_ogr
 QUALIFY row_number() OVER (PARTITION BY w.fap2021 ORDER BY poids DESC, l.code_ogr) <= 40;
 CREATE OR REPLACE TEMP TABLE comp_struct AS
-SELECT b.kind, b.code, p.code_ogr, round(sum(b.projets * p.poids), 4) AS poids, any_value(b.source_id) AS source_id
+SELECT b.kind, b.code, p.code_ogr, sum(b.projets * p.poids) AS poids, any_value(b.source_id) AS source_id
 FROM ind_bmo_metier b JOIN comp_profile p ON p.fap2021 = b.metier
 WHERE b.annee = (SELECT max(annee) FROM ind_bmo_metier) AND b.projets > 0
 GROUP BY ALL;
 INSERT INTO ind_competences
 SELECT s.kind, s.code, 'total', 'total', s.code_ogr, r.libelle, CASE WHEN r.kind = 'savoir' THEN 'Savoir' ELSE r.categorie END, 'structurelle', NULL, NULL,
-    round(s.poids / sum(s.poids) OVER (PARTITION BY s.kind, s.code), 6), NULL, round(s.poids, 2),
+    round(CAST(s.poids / sum(s.poids) OVER (PARTITION BY s.kind, s.code) AS DOUBLE), 6), NULL,
+    CAST(round(s.poids, 2) AS DOUBLE),
     r.transition_eco = 'O', r.transition_num = 'O', s.source_id || ',ft-rome4'
 FROM comp_struct s JOIN ref_competence r ON r.code_ogr = s.code_ogr
 QUALIFY row_number() OVER (PARTITION BY s.kind, s.code ORDER BY s.poids DESC, s.code_ogr) <= {TOP_STRUCTURAL};

@@ -29,22 +29,45 @@ UNION ALL SELECT 'dep', departement, fap, cat FROM d WHERE geo = 'dep'
 UNION ALL SELECT w.kind, w.code, d.fap, sum(w.n * d.cat) / sum(w.n)
     FROM w JOIN d ON d.geo = 'dep' AND d.departement = w.departement GROUP BY w.kind, w.code, d.fap;
 
+-- Jobseekers (categories A, B, C at quarter end, DE_1) and offers (OFF_1) by métier from the
+-- Marché du travail collector, latest quarter of each territory; ROME aggregated to FAP families.
+CREATE OR REPLACE TEMP TABLE t_de AS
+WITH q AS (SELECT kind, code, max(periode) AS periode FROM raw_mdt WHERE indicateur = 'DE_1' GROUP BY ALL),
+m AS (SELECT r.kind, r.code, r.activite AS rome,
+          sum(r.nombre) FILTER (WHERE r.indicateur = 'DE_1' AND r.nomenclature IN ('A', 'B', 'C')) AS de,
+          sum(r.nombre) FILTER (WHERE r.indicateur = 'OFF_1') AS offres
+      FROM raw_mdt r JOIN q ON q.kind = r.kind AND q.code = r.code AND q.periode = r.periode
+      WHERE r.indicateur IN ('DE_1', 'OFF_1') GROUP BY ALL)
+SELECT m.kind, m.code, 'rome' AS nomenclature, m.rome AS metier, m.de, m.offres FROM m
+UNION ALL SELECT m.kind, m.code, 'fap2021', f.fap2021, sum(m.de), sum(m.offres) FROM m
+    JOIN ref_rome_fap f ON f.rome = m.rome AND f.qualification = '0' WHERE f.fap2021 IS NOT NULL GROUP BY ALL
+UNION ALL SELECT m.kind, m.code, 'fap2009', f.fap2009, sum(m.de), sum(m.offres) FROM m
+    JOIN ref_rome_fap f ON f.rome = m.rome AND f.qualification = '0' WHERE f.fap2009 IS NOT NULL GROUP BY ALL;
+-- which territories the collector covers at all (to say why a component is absent)
+CREATE OR REPLACE TEMP TABLE t_de_scope AS SELECT DISTINCT kind, code FROM raw_mdt;
+
 CREATE OR REPLACE TEMP TABLE tension_base AS
-WITH rows AS (
-    SELECT coalesce(b.kind, o.kind) AS kind, coalesce(b.code, o.code) AS code,
-        coalesce(b.nomenclature, o.nomenclature) AS nomenclature, coalesce(b.metier, o.metier) AS metier,
-        coalesce(b.label, o.label) AS label, b.projets, b.difficiles, b.base_difficiles, b.saisonniers,
-        b.secret AS bmo_secret, b.source_id AS bmo_source, NULL::VARCHAR AS via,
+WITH keys AS (
+    SELECT kind, code, nomenclature, metier FROM t_bmo
+    UNION SELECT kind, code, nomenclature, metier FROM t_off
+    UNION SELECT kind, code, nomenclature, metier FROM t_de),
+labels AS (
+    SELECT 'rome' AS nomenclature, code AS metier, libelle FROM ref_rome
+    UNION ALL SELECT 'fap2021', fap228, any_value(fap228_libelle) FROM ref_fap2021 GROUP BY fap228
+    UNION ALL SELECT 'fap2009', fap225, any_value(fap225_libelle) FROM ref_fap2009_rome_v3 GROUP BY fap225),
+rows AS (
+    -- a ROME row carries the BMO figures of its FAP 2021 family (`via`)
+    SELECT k.kind, k.code, k.nomenclature, k.metier, coalesce(o.label, b.label, l.libelle) AS label,
+        b.projets, b.difficiles, b.base_difficiles, b.saisonniers, b.secret AS bmo_secret, b.source_id AS bmo_source,
+        CASE WHEN k.nomenclature = 'rome' THEN f.fap2021 END AS via,
         o.offres, o.n_contrat, o.part_durables, o.sources AS offres_sources
-    FROM t_bmo b FULL JOIN (SELECT * FROM t_off WHERE nomenclature <> 'rome') o
-        ON o.kind = b.kind AND o.code = b.code AND o.nomenclature = b.nomenclature AND o.metier = b.metier
-    UNION ALL
-    SELECT o.kind, o.code, 'rome', o.metier, o.label, b.projets, b.difficiles, b.base_difficiles, b.saisonniers,
-        b.secret, b.source_id, f.fap2021, o.offres, o.n_contrat, o.part_durables, o.sources
-    FROM t_off o
-    LEFT JOIN ref_rome_fap f ON f.rome = o.metier AND f.qualification = '0'
-    LEFT JOIN t_bmo b ON b.kind = o.kind AND b.code = o.code AND b.nomenclature = 'fap2021' AND b.metier = f.fap2021
-    WHERE o.nomenclature = 'rome'
+    FROM keys k
+    LEFT JOIN ref_rome_fap f ON k.nomenclature = 'rome' AND f.rome = k.metier AND f.qualification = '0'
+    LEFT JOIN t_bmo b ON b.kind = k.kind AND b.code = k.code
+        AND b.nomenclature = CASE WHEN k.nomenclature = 'rome' THEN 'fap2021' ELSE k.nomenclature END
+        AND b.metier = CASE WHEN k.nomenclature = 'rome' THEN f.fap2021 ELSE k.metier END
+    LEFT JOIN t_off o ON o.kind = k.kind AND o.code = k.code AND o.nomenclature = k.nomenclature AND o.metier = k.metier
+    LEFT JOIN labels l ON l.nomenclature = k.nomenclature AND l.metier = k.metier
 ),
 fap AS (
     SELECT r.*, CASE r.nomenclature WHEN 'fap2009' THEN r.metier WHEN 'fap2021' THEN x.fap2009 ELSE f.fap2009 END AS dares_fap
@@ -52,6 +75,11 @@ fap AS (
     LEFT JOIN ref_fap2021_fap2009 x ON r.nomenclature = 'fap2021' AND x.fap2021 = r.metier
     LEFT JOIN ref_rome_fap f ON r.nomenclature = 'rome' AND f.rome = r.metier AND f.qualification = '0'
 )
-SELECT fap.*, d.cat AS dares_category FROM fap
-LEFT JOIN t_dares d ON d.kind = fap.kind AND d.code = fap.code AND d.fap = fap.dares_fap;
-DROP TABLE t_bmo; DROP TABLE t_off; DROP TABLE t_dares;
+SELECT fap.*, d.cat AS dares_category, de.de AS demandeurs, de.offres AS offres_mdt,
+    s.kind IS NOT NULL AS mdt_collecte
+FROM fap
+LEFT JOIN t_dares d ON d.kind = fap.kind AND d.code = fap.code AND d.fap = fap.dares_fap
+LEFT JOIN t_de de ON de.kind = fap.kind AND de.code = fap.code AND de.nomenclature = fap.nomenclature
+    AND de.metier = fap.metier
+LEFT JOIN t_de_scope s ON s.kind = fap.kind AND s.code = fap.code;
+DROP TABLE t_bmo; DROP TABLE t_off; DROP TABLE t_dares; DROP TABLE t_de; DROP TABLE t_de_scope;

@@ -6,7 +6,7 @@ CREATE OR REPLACE TEMP TABLE t_comp AS
 SELECT *,
     CASE WHEN NOT coalesce(bmo_secret, false) AND base_difficiles >= {MIN_BASE}
          THEN 100.0 * difficiles / base_difficiles END AS v_diff,
-    NULL::DOUBLE AS v_off,
+    CASE WHEN demandeurs >= {MIN_BASE} THEN offres_mdt / demandeurs END AS v_off,
     NULL::DOUBLE AS v_sort,
     CASE WHEN n_contrat >= {MIN_BASE} THEN 100.0 * (1 - part_durables) END AS v_nondur,
     CASE WHEN NOT coalesce(bmo_secret, false) AND projets >= {MIN_BASE}
@@ -71,8 +71,13 @@ SELECT s.kind, s.code, s.nomenclature, s.metier, s.label,
          WHEN s.v_diff IS NULL THEN 'moins de {MIN_BASE} projets de recrutement BMO dont la difficulté est publiée ('
               || coalesce(s.base_difficiles, 0) || ')'
          WHEN s.z_diff IS NULL THEN 'référence nationale insuffisante pour standardiser' END,
-    s.v_off, s.z_off, NULL, 'demandeurs d''emploi par métier non disponibles : la source Marché du travail (France Travail) n''est pas collectée',
-    s.v_sort, s.z_sort, NULL, 'demandeurs d''emploi par métier non disponibles : la source Marché du travail (France Travail) n''est pas collectée',
+    round(s.v_off, 4), s.z_off, s.demandeurs,
+    CASE WHEN s.v_off IS NOT NULL AND s.z_off IS NULL THEN 'référence nationale insuffisante pour standardiser'
+         WHEN s.v_off IS NOT NULL THEN NULL
+         WHEN s.kind NOT IN ('dep', 'reg', 'fr') THEN 'demandeurs d''emploi par métier publiés par l''API Marché du travail pour les départements, régions et la France seulement (voir le département)'
+         WHEN NOT s.mdt_collecte THEN 'demandeurs d''emploi par métier non disponibles : la source Marché du travail (France Travail) n''est pas collectée pour ce territoire'
+         ELSE 'moins de {MIN_BASE} demandeurs d''emploi inscrits (' || coalesce(s.demandeurs, 0) || ')' END,
+    s.v_sort, s.z_sort, NULL, 'taux de sortie des demandeurs d''emploi par métier : non fourni par l''API Marché du travail',
     round(s.v_nondur, 2), s.z_nondur, s.n_contrat,
     CASE WHEN s.v_nondur IS NULL THEN 'moins de {MIN_BASE} offres au contrat connu (' || coalesce(s.n_contrat, 0) || ')' END,
     round(s.v_saison, 2), s.z_saison, s.projets,

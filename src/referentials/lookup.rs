@@ -144,3 +144,16 @@ pub fn filieres(conn: &Connection, id: Option<&str>) -> Result<Vec<Filiere>> {
         })?
         .collect::<Result<_, _>>()?)
 }
+
+/// The départements of the followed territories (`kind:code`), in code order.
+pub fn departements_of_followed(conn: &Connection, followed: &[String]) -> Result<Vec<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    for f in followed {
+        if let Some((kind, code)) = f.split_once(':') {
+            for (d, _) in departements_of(conn, kind, code)? {
+                out.insert(d);
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}

@@ -29,6 +29,8 @@ pub enum JobKind {
     Opendata,
     /// Scrape a local job board (`params`: see `collect::boards::BoardConfig`).
     Scraper,
+    /// France Travail *Marché du travail* statistics by métier (collector).
+    MarcheDuTravail,
 }
 
 impl JobKind {
@@ -38,6 +40,7 @@ impl JobKind {
             JobKind::Indicators => "indicateurs",
             JobKind::Opendata => "open data",
             JobKind::Scraper => "site d'offres",
+            JobKind::MarcheDuTravail => "collecteur",
         }
     }
 }
@@ -93,6 +96,7 @@ impl JobDef {
     pub fn source_id(&self) -> Option<&'static str> {
         match self.kind {
             JobKind::FrancetravailOffres => Some(crate::collect::francetravail::SOURCE.id),
+            JobKind::MarcheDuTravail => Some(crate::collect::marche_travail::SOURCE.id),
             JobKind::Opendata => self
                 .param_str("source")
                 .and_then(|s| s.parse::<crate::collect::import::ImportSource>().ok())
@@ -212,6 +216,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "jobs/francetravail-offres.toml",
         include_str!("../../jobs/francetravail-offres.toml"),
+    ),
+    (
+        "jobs/marche-du-travail.toml",
+        include_str!("../../jobs/marche-du-travail.toml"),
     ),
     (
         "jobs/indicators.toml",

@@ -376,6 +376,21 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
                 crate::collect::boards::run(ctx, &cfg, job.param_bool("force")).await?,
             ))
         }
+        JobKind::MarcheDuTravail => {
+            let creds = match crate::collect::francetravail::credentials(
+                &ctx.config.sources.france_travail,
+            ) {
+                Ok(c) => c,
+                Err(why) => return Ok(BodyResult::Skipped(why)),
+            };
+            match crate::collect::marche_travail::run(ctx, creds).await? {
+                Some(s) => Ok(BodyResult::Done(s)),
+                None => Ok(BodyResult::Skipped(
+                    "aucun territoire suivi : renseignez [observatory] followed dans config.toml"
+                        .into(),
+                )),
+            }
+        }
         JobKind::Indicators => {
             let cancel = ctx.cancel.clone();
             ctx.db

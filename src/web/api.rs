@@ -20,6 +20,8 @@ pub struct Territoire {
     libelle: String,
     nb_communes: i64,
     url: String,
+    /// Followed by this observatory (`[observatory] followed`): listed first.
+    followed: bool,
 }
 
 pub async fn territoires(
@@ -34,20 +36,25 @@ pub async fn territoires(
         ))
         .api());
     }
+    let followed = state.runner.config.observatory.followed.clone();
     let list = state
         .db
         .call(move |conn| {
             let kind = Some(kind.as_str()).filter(|k| !k.is_empty());
-            Ok(crate::referentials::lookup::territories(conn, kind)?
+            let mut list = crate::referentials::lookup::territories(conn, kind)?
                 .into_iter()
                 .map(|t| Territoire {
+                    followed: followed.contains(&format!("{}:{}", t.kind, t.code)),
                     url: format!("/territoires/{}/{}", t.kind, t.code),
                     kind: t.kind,
                     code: t.code,
                     libelle: t.libelle,
                     nb_communes: t.nb_communes,
                 })
-                .collect::<Vec<_>>())
+                .collect::<Vec<_>>();
+            // followed first, the rest in the order of the dimension (stable sort)
+            list.sort_by_key(|t| !t.followed);
+            Ok(list)
         })
         .await
         .map_err(|e| AppError::from(e).api())?;

@@ -461,3 +461,29 @@ async fn old_and_slightly_future_offers_are_collected_too() {
     assert_eq!(s.rows_read, 3_501);
     assert_eq!(stored(&db), 3_501);
 }
+
+/// With no `departements` configured, the collector asks for the départements of the followed
+/// territories (the Rouen zone: Eure and Seine-Maritime), not the whole country.
+#[tokio::test]
+async fn the_followed_territories_set_the_departements_collected() {
+    let mock = FtMock::start().await;
+    mock.set_offers(offers("76", "76540", 20, 10, Utc::now()));
+    let db = test_db();
+    let mut cfg = mock.config(&[]);
+    cfg.observatory.followed = vec!["ze:2815".into()];
+    run(&db, &cfg, false).await.unwrap();
+    let deps: std::collections::BTreeSet<String> = mock
+        .state
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|q| {
+            q.split('&')
+                .find_map(|p| p.strip_prefix("departement="))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(deps.into_iter().collect::<Vec<_>>(), ["27", "76"]);
+    assert_eq!(stored(&db), 20);
+}

@@ -11,6 +11,7 @@ mod helpers;
 mod imports;
 mod init;
 mod jobs;
+mod marche_travail;
 mod privacy_scan;
 mod referentials;
 mod secteurs;

@@ -79,10 +79,19 @@ pub async fn run(
         force: force_close,
     };
     let client = Client::new(cfg, creds)?;
-    let deps: Vec<String> = if cfg.departements.is_empty() {
-        ALL_DEPARTEMENTS.iter().map(|d| d.to_string()).collect()
-    } else {
+    // the configured départements; else those of the followed territories; else all of them
+    let followed = {
+        let f = ctx.config.observatory.followed.clone();
+        ctx.db
+            .call(move |c| crate::referentials::lookup::departements_of_followed(c, &f))
+            .await?
+    };
+    let deps: Vec<String> = if !cfg.departements.is_empty() {
         cfg.departements.clone()
+    } else if !followed.is_empty() {
+        followed
+    } else {
+        ALL_DEPARTEMENTS.iter().map(|d| d.to_string()).collect()
     };
     let mut summary = RunSummary::default();
     let mut full_deps = 0;
@@ -166,7 +175,10 @@ pub async fn run(
         "{} départements ({} en collecte complète), {} requêtes",
         deps.len(),
         full_deps,
-        client.requests.load(std::sync::atomic::Ordering::Relaxed)
+        client
+            .api
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     ));
     Ok(summary)
 }

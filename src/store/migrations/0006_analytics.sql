@@ -37,6 +37,21 @@ ALTER TABLE raw_ft_offre ADD COLUMN duree_contrat_mois DOUBLE;
 INSERT INTO territory_commune SELECT 'fr', 'FR', code FROM ref_commune;
 INSERT INTO territory SELECT 'fr', 'FR', 'France', count(*) FROM ref_commune HAVING count(*) > 0;
 
+-- France Travail *Marché du travail* statistics (DE_1, DE_5, OFF_1, EMB_1, PERSP_2, SAL_3) per
+-- API territory × activity × period × nomenclature value; main and secondary values as served.
+CREATE TABLE raw_mdt (
+    source_id VARCHAR NOT NULL, indicateur VARCHAR NOT NULL,
+    type_territoire VARCHAR NOT NULL, territoire VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL, code VARCHAR NOT NULL,   -- the observatory territory it stands for
+    type_activite VARCHAR NOT NULL, activite VARCHAR NOT NULL, activite_libelle VARCHAR,
+    type_periode VARCHAR, periode VARCHAR NOT NULL,
+    nomenclature VARCHAR NOT NULL,          -- '' when the indicator has none
+    nomenclature_libelle VARCHAR,
+    valeur_nom VARCHAR, nombre BIGINT, taux DOUBLE, montant DOUBLE,
+    secondaire_nombre BIGINT, secondaire_pct DOUBLE,
+    maj TIMESTAMP, collected_at TIMESTAMP NOT NULL
+);
+
 -- ---------------------------------------------------------------- rebuild bookkeeping
 -- A collector or import that changed raw data records it here, in its own transaction.
 CREATE TABLE data_changes (source_id VARCHAR PRIMARY KEY, changed_at TIMESTAMP NOT NULL);
