@@ -35,16 +35,24 @@ const FAMILIES: &[Family] = &[
 ];
 
 pub fn refresh_all(conn: &Connection) -> Result<()> {
+    refresh_timed(conn).map(|_| ())
+}
+
+/// [`refresh_all`], returning how long each family took (for benchmarks and the debug log).
+pub fn refresh_timed(conn: &Connection) -> Result<Vec<(&'static str, std::time::Duration)>> {
+    let mut times = Vec::new();
     for (name, refresh) in FAMILIES {
         let started = std::time::Instant::now();
         refresh(conn).with_context(|| format!("indicateurs {name}"))?;
+        let took = started.elapsed();
         tracing::debug!(
             family = name,
-            ms = started.elapsed().as_millis() as u64,
+            ms = took.as_millis() as u64,
             "indicateurs recalculés"
         );
+        times.push((*name, took));
     }
-    Ok(())
+    Ok(times)
 }
 
 /// Every derived table, and the record of what the rebuild covered (inside `conn`'s transaction).

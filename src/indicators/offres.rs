@@ -73,57 +73,33 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          LEFT JOIN ref_rome r ON r.code = o.rome
          LEFT JOIN ref_naf n ON n.code = o.naf
          WHERE o.commune IS NOT NULL AND (c.cluster_id IS NULL OR c.cluster_id = o.id);
-         -- (offer, dimension, key): one key per dimension, several filières possible
-         CREATE OR REPLACE TEMP TABLE off_dim AS
-         SELECT id, 'total' AS dimension, 'total' AS key FROM off_base
-         UNION ALL SELECT id, 'rome', k_rome FROM off_base
-         UNION ALL SELECT id, 'fap2021', k_fap2021 FROM off_base
-         UNION ALL SELECT id, 'fap2009', k_fap2009 FROM off_base
-         UNION ALL SELECT id, 'grand_domaine', k_grand_domaine FROM off_base
-         UNION ALL SELECT id, 'naf_a21', k_naf_a21 FROM off_base
-         UNION ALL SELECT id, 'naf_a38', k_naf_a38 FROM off_base
-         UNION ALL SELECT id, 'naf_a88', k_naf_a88 FROM off_base
-         UNION ALL SELECT DISTINCT id, 'filiere', filiere FROM (
-             SELECT b.id, fr.filiere FROM off_base b JOIN ref_filiere_rome fr ON fr.rome = b.rome
-             UNION ALL SELECT b.id, fn.filiere FROM off_base b JOIN ref_filiere_naf fn ON fn.naf = b.naf);
-         CREATE OR REPLACE TEMP TABLE off_cells AS
-         SELECT t.kind, t.code, d.dimension, d.key, b.*
-         FROM off_base b JOIN off_dim d ON d.id = b.id JOIN territory_commune t ON t.commune = b.commune;
-
+         -- single-valued breakdowns aggregated in one pass (GROUPING SETS, nothing materialised
+         -- per breakdown); filières (several per offer) in a second, smaller pass
+         CREATE OR REPLACE TEMP TABLE off_terr AS
+         SELECT t.kind, t.code, b.* FROM off_base b JOIN territory_commune t ON t.commune = b.commune;
+         -- an offer is in a filière by its métier or its employer's sector (UNION: counted once)
+         CREATE OR REPLACE TEMP TABLE off_fil AS
+         SELECT b.kind, b.code, b.id, f.filiere, b.source_id, b.ouverte, b.mois_creation, b.mois_fermeture,
+             b.postes, b.jours, b.durable, b.temps_plein, b.salaire, b.sans_experience
+         FROM off_terr b JOIN ref_filiere_rome f ON f.rome = b.rome
+         UNION
+         SELECT b.kind, b.code, b.id, f.filiere, b.source_id, b.ouverte, b.mois_creation, b.mois_fermeture,
+             b.postes, b.jours, b.durable, b.temps_plein, b.salaire, b.sans_experience
+         FROM off_terr b JOIN ref_filiere_naf f ON f.naf = b.naf;
          INSERT INTO ind_offres
-         SELECT kind, code, dimension, key, NULL, 'actuel', count(*), NULL, sum(postes),
-             NULL, NULL,
-             CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END, count(durable),
-             CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END, count(temps_plein),
-             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.25) END,
-             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.5) END,
-             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.75) END,
-             count(salaire), CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END, NULL, NULL,
-             string_agg(DISTINCT source_id, ',' ORDER BY source_id)
-         FROM off_cells WHERE ouverte GROUP BY ALL;
+         SELECT kind, code, dimension, key, NULL, 'actuel', offres, NULL, postes, NULL, NULL, durables, n_contrat,
+             plein, n_plein, q1, q2, q3, n_sal, sans_exp, NULL, NULL, sources
+         FROM ({actuel});
          -- months: creations, closures, and the stock at each month's end
-         CREATE OR REPLACE TEMP TABLE off_months AS
-         SELECT kind, code, dimension, key, mois_creation AS mois, count(*) AS creees, sum(postes) AS postes,
-             CASE WHEN count(jours) >= {cell} THEN median(jours) END AS duree, count(jours) AS fermees,
-             CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END AS durables, count(durable) AS n_contrat,
-             CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END AS plein, count(temps_plein) AS n_plein,
-             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.25) END AS q1,
-             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.5) END AS q2,
-             CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.75) END AS q3,
-             count(salaire) AS n_sal,
-             CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END AS sans_exp,
-             string_agg(DISTINCT source_id, ',' ORDER BY source_id) AS sources
-         FROM off_cells WHERE mois_creation IS NOT NULL GROUP BY ALL;
-         CREATE OR REPLACE TEMP TABLE off_closures AS
-         SELECT kind, code, dimension, key, mois_fermeture AS mois, count(*) AS fermetures
-         FROM off_cells WHERE mois_fermeture IS NOT NULL GROUP BY ALL;
+         CREATE OR REPLACE TEMP TABLE off_months AS {months};
+         CREATE OR REPLACE TEMP TABLE off_closures AS {closures};
          INSERT INTO ind_offres
-         SELECT e.kind, e.code, e.dimension, e.key, NULL, e.mois, coalesce(m.creees, 0),
-             sum(coalesce(m.creees, 0) - coalesce(c.fermetures, 0))
+         SELECT e.kind, e.code, e.dimension, e.key, NULL, e.mois, coalesce(m.offres, 0),
+             sum(coalesce(m.offres, 0) - coalesce(c.fermetures, 0))
                  OVER (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.mois),
              m.postes, m.duree, m.fermees, m.durables, m.n_contrat, m.plein, m.n_plein, m.q1, m.q2, m.q3, m.n_sal,
-             m.sans_exp, p.creees,
-             CASE WHEN p.creees > 0 THEN (coalesce(m.creees, 0) - p.creees) / p.creees END,
+             m.sans_exp, p.offres,
+             CASE WHEN p.offres > 0 THEN (coalesce(m.offres, 0) - p.offres) / p.offres END,
              coalesce(m.sources, '')
          FROM (SELECT kind, code, dimension, key, mois FROM off_months
                UNION SELECT kind, code, dimension, key, mois FROM off_closures) e
@@ -145,10 +121,72 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              UNION ALL SELECT 'total', 'total', 'Toutes les offres') l
          WHERE l.dimension = ind_offres.dimension AND l.key = ind_offres.key;
          UPDATE ind_offres SET label = 'Non renseigné ou hors nomenclature' WHERE key = '?';
-         DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_cells; DROP TABLE off_dim;
+         DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_fil; DROP TABLE off_terr;
          DROP TABLE off_base;",
-        min = MIN_SALARIES,
-        cell = MIN_CELL
+        actuel = grouped("ouverte", None, &measures()),
+        months = grouped("mois_creation IS NOT NULL", Some("mois_creation"), &measures()),
+        closures = grouped(
+            "mois_fermeture IS NOT NULL",
+            Some("mois_fermeture"),
+            "count(*) AS fermetures"
+        ),
     ))?;
     Ok(())
+}
+
+/// Single-valued breakdowns of `off_base` (their key columns `k_…`).
+const DIMENSIONS: [&str; 7] = [
+    "rome",
+    "fap2021",
+    "fap2009",
+    "grand_domaine",
+    "naf_a21",
+    "naf_a38",
+    "naf_a88",
+];
+
+/// The measures of a set of offers (small cells withheld).
+fn measures() -> String {
+    format!(
+        "count(*) AS offres, sum(postes) AS postes,
+         CASE WHEN count(jours) >= {cell} THEN median(jours) END AS duree, count(jours) AS fermees,
+         CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END AS durables, count(durable) AS n_contrat,
+         CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END AS plein, count(temps_plein) AS n_plein,
+         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.25) END AS q1,
+         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.5) END AS q2,
+         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.75) END AS q3,
+         count(salaire) AS n_sal,
+         CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END AS sans_exp,
+         string_agg(DISTINCT source_id, ',' ORDER BY source_id) AS sources",
+        cell = MIN_CELL,
+        min = MIN_SALARIES
+    )
+}
+
+/// `measures` per territory × breakdown (× `period` column), over the offers matching `filter`:
+/// the single-valued breakdowns in one GROUPING SETS pass over `off_terr`, the filières over
+/// `off_fil`. Columns: kind, code, dimension, key, mois, measures.
+fn grouped(filter: &str, period: Option<&str>, measures: &str) -> String {
+    let p = period.map(|p| format!(", {p}")).unwrap_or_default();
+    let mois = period.unwrap_or("NULL::VARCHAR");
+    let sets: Vec<String> = std::iter::once(format!("(kind, code{p})"))
+        .chain(DIMENSIONS.iter().map(|d| format!("(kind, code{p}, k_{d})")))
+        .collect();
+    let dimension: String = DIMENSIONS
+        .iter()
+        .map(|d| format!("WHEN grouping(k_{d}) = 0 THEN '{d}' "))
+        .collect();
+    let key: String = DIMENSIONS
+        .iter()
+        .map(|d| format!("WHEN grouping(k_{d}) = 0 THEN k_{d} "))
+        .collect();
+    format!(
+        "SELECT kind, code, CASE {dimension}ELSE 'total' END AS dimension, CASE {key}ELSE 'total' END AS key,
+             {mois} AS mois, {measures}
+         FROM off_terr WHERE {filter} GROUP BY GROUPING SETS ({sets})
+         UNION ALL
+         SELECT kind, code, 'filiere', filiere, {mois}, {measures}
+         FROM off_fil WHERE {filter} GROUP BY kind, code, filiere{p}",
+        sets = sets.join(", ")
+    )
 }
