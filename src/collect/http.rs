@@ -26,6 +26,21 @@ pub struct HttpConfig {
     pub retry_base_delay_secs: f64,
 }
 
+impl From<&crate::config::MarcheDuTravailConfig> for HttpConfig {
+    fn from(c: &crate::config::MarcheDuTravailConfig) -> Self {
+        HttpConfig {
+            name: "Marché du travail".into(),
+            api_base: c.api_base.clone(),
+            token_url: c.token_url.clone(),
+            scope: c.scope.clone(),
+            rate_limit: c.rate_limit,
+            request_timeout_secs: c.request_timeout_secs,
+            max_retries: c.max_retries,
+            retry_base_delay_secs: c.retry_base_delay_secs,
+        }
+    }
+}
+
 impl From<&crate::config::FranceTravailConfig> for HttpConfig {
     fn from(c: &crate::config::FranceTravailConfig) -> Self {
         HttpConfig {

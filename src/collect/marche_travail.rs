@@ -13,9 +13,8 @@ use duckdb::{params, Connection};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::http::{classify, transport, ApiClient, Credentials, Failure, HttpConfig};
+use super::http::{classify, transport, ApiClient, Credentials, Failure};
 use super::SourceMeta;
-use crate::config::MarcheDuTravailConfig;
 use crate::schedule::context::{JobCtx, RunSummary};
 
 pub const SOURCE: SourceMeta = SourceMeta {
@@ -130,19 +129,6 @@ pub struct Scope {
     pub api_code: String,
     pub kind: &'static str,
     pub code: String,
-}
-
-fn http_config(c: &MarcheDuTravailConfig) -> HttpConfig {
-    HttpConfig {
-        name: "Marché du travail".into(),
-        api_base: c.api_base.clone(),
-        token_url: c.token_url.clone(),
-        scope: c.scope.clone(),
-        rate_limit: c.rate_limit,
-        request_timeout_secs: c.request_timeout_secs,
-        max_retries: c.max_retries,
-        retry_base_delay_secs: c.retry_base_delay_secs,
-    }
 }
 
 /// The API territories to collect: the départements and régions of the followed territories,
@@ -369,7 +355,7 @@ pub async fn run(ctx: &JobCtx, creds: Credentials) -> Result<Option<RunSummary>>
     if scopes.is_empty() {
         return Ok(None);
     }
-    let client = ApiClient::new(http_config(&cfg.sources.marche_du_travail), creds)?;
+    let client = ApiClient::new((&cfg.sources.marche_du_travail).into(), creds)?;
     let max = cfg.sources.marche_du_travail.max_metiers;
     let mut summary = RunSummary::default();
     for scope in &scopes {

@@ -252,15 +252,7 @@ pub fn validate_from(
     label: &str,
     spec: &[(&str, Col)],
 ) -> Result<()> {
-    let cols: Vec<String> = conn
-        .prepare(&format!("DESCRIBE SELECT * FROM {from}"))
-        .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{label} : fichier illisible comme CSV : {}",
-                crate::store::one_line(&e.to_string())
-            )
-        })?;
+    let cols = columns(conn, from, label)?;
     let missing: Vec<&str> = spec
         .iter()
         .map(|(c, _)| *c)
@@ -316,4 +308,34 @@ pub fn validate_from(
         anyhow::bail!("{label}, ligne {line} : valeur invalide ; rien n'a été importé");
     }
     Ok(())
+}
+
+/// The column names of `from` (a table or a `read_csv(...)` query); a file DuckDB cannot read as
+/// CSV is an error naming it.
+pub fn columns(conn: &Connection, from: &str, label: &str) -> Result<Vec<String>> {
+    conn.prepare(&format!("DESCRIBE SELECT * FROM {from}"))
+        .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{label} : fichier illisible comme CSV : {}",
+                crate::store::one_line(&e.to_string())
+            )
+        })
+}
+
+/// `read_csv` of a user's file with normalised column names (lower case, accents and punctuation
+/// folded to `_`), every column as text.
+pub fn csv_normalised(path: &Path) -> String {
+    format!(
+        "(SELECT * FROM read_csv({}, header = true, all_varchar = true, normalize_names = true))",
+        crate::store::sql_path(path)
+    )
+}
+
+/// The first of `candidates` present in `cols`.
+pub fn pick(cols: &[String], candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .find(|c| cols.iter().any(|x| x == *c))
+        .map(|c| c.to_string())
 }

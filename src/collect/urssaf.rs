@@ -6,8 +6,8 @@ use anyhow::Result;
 use duckdb::Connection;
 
 use super::{
-    count, csv, exec, record_source, record_source_vintage, replace_rows, validate_from, Col,
-    Replace, SourceMeta, LICENCE_OUVERTE,
+    columns, count, csv, csv_normalised, exec, pick, record_source, record_source_vintage,
+    replace_rows, validate_from, Col, Replace, SourceMeta, LICENCE_OUVERTE,
 };
 
 pub const ZE_FILE: &str = "urssaf_effectifs_ze2020_trimestriel.csv.gz";
@@ -61,21 +61,9 @@ pub fn load(conn: &Connection, dir: &Path) -> Result<i64> {
 /// or the whole series with [`Replace::All`].
 pub fn load_ze(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     let label = file.display().to_string();
-    // Normalised names: lower case, accents and punctuation folded to `_`.
-    let norm = format!(
-        "(SELECT * FROM read_csv({}, header = true, all_varchar = true, normalize_names = true))",
-        crate::store::sql_path(file)
-    );
-    let cols: Vec<String> = conn
-        .prepare(&format!("DESCRIBE SELECT * FROM {norm}"))?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let pick = |cands: &[&str]| {
-        cands
-            .iter()
-            .find(|c| cols.iter().any(|x| x == *c))
-            .map(|c| c.to_string())
-    };
+    let norm = csv_normalised(file);
+    let cols = columns(conn, &norm, &label)?;
+    let pick = |cands: &[&str]| pick(&cols, cands);
     let (Some(an), Some(tr), Some(ze), Some(cvs)) = (
         pick(&["annee", "ann_e"]),
         pick(&["trimestre"]),
@@ -153,25 +141,9 @@ pub fn load_ape(conn: &Connection, file: &Path) -> Result<i64> {
 /// the shipped Rouen extract is kept under its own source.
 pub fn load_ze_secteur(conn: &Connection, file: &Path, mode: Replace) -> Result<i64> {
     let label = file.display().to_string();
-    let norm = format!(
-        "(SELECT * FROM read_csv({}, header = true, all_varchar = true, normalize_names = true))",
-        crate::store::sql_path(file)
-    );
-    let cols: Vec<String> = conn
-        .prepare(&format!("DESCRIBE SELECT * FROM {norm}"))
-        .and_then(|mut st| st.query_map([], |r| r.get::<_, String>(0))?.collect())
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{label} : fichier illisible comme CSV : {}",
-                crate::store::one_line(&e.to_string())
-            )
-        })?;
-    let pick = |cands: &[&str]| {
-        cands
-            .iter()
-            .find(|c| cols.iter().any(|x| x == *c))
-            .map(|c| c.to_string())
-    };
+    let norm = csv_normalised(file);
+    let cols = columns(conn, &norm, &label)?;
+    let pick = |cands: &[&str]| pick(&cols, cands);
     let (Some(ze), Some(an), Some(ape), Some(na38), Some(na88), Some(eff)) = (
         pick(&["code_zone_d_emploi", "code_zone_demploi", "code_ze"]),
         pick(&["annee", "ann_e"]),

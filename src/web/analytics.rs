@@ -35,6 +35,13 @@ pub(super) fn paging(
     }
 }
 
+/// The JSON of a territory's collection, 404 when the territory is unknown, problem+json on error.
+pub(super) fn found(out: anyhow::Result<Option<Value>>) -> Result<Json<Value>, AppError> {
+    out.map_err(|e| AppError::from(e).api())?
+        .map(Json)
+        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+}
+
 pub(super) fn bad(detail: impl Into<String>) -> AppError {
     AppError::bad_request(detail).api()
 }
@@ -209,10 +216,8 @@ pub async fn tension(
                 "method": "/methodologie#tension",
             })))
         })
-        .await
-        .map_err(|e| AppError::from(e).api())?;
-    out.map(Json)
-        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+        .await;
+    found(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -348,10 +353,8 @@ pub async fn offres(
                 "method": "/methodologie#offres",
             })))
         })
-        .await
-        .map_err(|e| AppError::from(e).api())?;
-    out.map(Json)
-        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+        .await;
+    found(out)
 }
 
 pub async fn filieres(State(state): State<AppState>) -> Result<Json<Value>, AppError> {

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::analytics::{bad, check_kind, paging, source_list, sources, territory};
+use super::analytics::{bad, check_kind, found, paging, source_list, sources, territory};
 use super::extract::{P, Q};
 use super::{AppError, AppState};
 
@@ -99,10 +99,8 @@ pub async fn secteurs(
                 "method": "/methodologie#secteurs",
             })))
         })
-        .await
-        .map_err(|e| AppError::from(e).api())?;
-    out.map(Json)
-        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+        .await;
+    found(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,8 +200,6 @@ pub async fn competences(
                 "method": "/methodologie#competences",
             })))
         })
-        .await
-        .map_err(|e| AppError::from(e).api())?;
-    out.map(Json)
-        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
+        .await;
+    found(out)
 }

@@ -581,7 +581,7 @@ async fn the_tension_and_offers_api_answer_for_every_kind_with_problems_on_bad_i
         .sum();
     let total = count(&app.db.db, "SELECT offres FROM ind_offres WHERE kind = 'fr' AND dimension = 'total' AND periode = 'actuel'");
     assert_eq!(sum, total, "a breakdown sums to the total");
-    for (path, status) in [
+    app.assert_problems(&[
         ("/api/v1/territoires/ze/2815/tension?nomenclature=naf", 400),
         ("/api/v1/territoires/ze/2815/tension?per_page=100000", 400),
         ("/api/v1/territoires/ze/2815/tension?niveau_min=9", 400),
@@ -592,15 +592,8 @@ async fn the_tension_and_offers_api_answer_for_every_kind_with_problems_on_bad_i
         ("/api/v1/territoires/ze/2815/offres?periode=2025-13", 400),
         ("/api/v1/filieres/absente", 404),
         ("/api/v1/filieres/numerique?territory=ze", 400),
-    ] {
-        let r = app.get(path).await;
-        assert_eq!(r.status(), status, "{path}");
-        assert_eq!(
-            r.headers()["content-type"],
-            "application/problem+json",
-            "{path}"
-        );
-    }
+    ])
+    .await;
     let v: serde_json::Value = app.get("/api/v1/filieres").await.json().await.unwrap();
     assert!(v["items"].as_array().unwrap().len() >= 9);
     let v: serde_json::Value = app

@@ -168,7 +168,7 @@ async fn the_sectors_and_skills_api_answer_with_sources_and_problems() {
         .unwrap();
     assert_eq!(v["items"].as_array().unwrap().len(), 3);
     assert!(v["note"].as_str().unwrap().contains("non observé"));
-    for (path, status) in [
+    app.assert_problems(&[
         ("/api/v1/territoires/ze/2815/secteurs?niveau=a10", 400),
         ("/api/v1/territoires/ze/2815/secteurs?annees=3", 400),
         ("/api/v1/territoires/ze/2815/competences?nature=x", 400),
@@ -177,13 +177,6 @@ async fn the_sectors_and_skills_api_answer_with_sources_and_problems() {
             400,
         ),
         ("/api/v1/territoires/ze/9999/competences", 404),
-    ] {
-        let r = app.get(path).await;
-        assert_eq!(r.status(), status, "{path}");
-        assert_eq!(
-            r.headers()["content-type"],
-            "application/problem+json",
-            "{path}"
-        );
-    }
+    ])
+    .await;
 }

@@ -1,30 +1,21 @@
 //! The France Travail collector against an in-process server following the API contract.
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
 use observatoire::collect::francetravail::{self, client::Credentials};
 use observatoire::config::Config;
-use observatoire::schedule::context::{Cancel, JobCtx, NoProgress, RunSummary};
+use observatoire::schedule::context::{JobCtx, RunSummary};
 
 use crate::ft_mock::{offers, Fault, FtMock};
 use crate::helpers::{count, test_db, TestDb};
 
 fn creds() -> Credentials {
-    Credentials {
-        client_id: "observatoire".into(),
-        client_secret: "s3cret".into(),
-    }
+    crate::helpers::test_credentials()
 }
 
 fn ctx(db: &TestDb, cfg: Config) -> JobCtx {
-    JobCtx::new(
-        db.db.clone(),
-        Arc::new(cfg),
-        Cancel::default(),
-        Arc::new(NoProgress),
-    )
+    crate::helpers::job_ctx(db, cfg)
 }
 
 async fn run(db: &TestDb, cfg: &Config, full: bool) -> anyhow::Result<RunSummary> {

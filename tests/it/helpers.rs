@@ -88,6 +88,19 @@ impl TestAppBuilder {
 }
 
 impl TestApp {
+    /// Each path answers its status with `application/problem+json`.
+    pub async fn assert_problems(&self, cases: &[(&str, u16)]) {
+        for (path, status) in cases {
+            let r = self.get(path).await;
+            assert_eq!(r.status(), *status, "{path}");
+            assert_eq!(
+                r.headers()["content-type"],
+                "application/problem+json",
+                "{path}"
+            );
+        }
+    }
+
     pub fn builder() -> TestAppBuilder {
         TestAppBuilder {
             config: observatoire::config::Config::default(),
@@ -195,4 +208,25 @@ pub fn table_fingerprint(db: &Db, pattern: &str) -> Vec<(String, String)> {
             (t, f)
         })
         .collect()
+}
+
+/// The credentials the loopback OAuth servers accept.
+pub fn test_credentials() -> observatoire::collect::http::Credentials {
+    observatoire::collect::http::Credentials {
+        client_id: "observatoire".into(),
+        client_secret: "s3cret".into(),
+    }
+}
+
+/// A job context on `db` with `cfg`, no progress display, never cancelled.
+pub fn job_ctx(
+    db: &TestDb,
+    cfg: observatoire::config::Config,
+) -> observatoire::schedule::context::JobCtx {
+    observatoire::schedule::context::JobCtx::new(
+        db.db.clone(),
+        std::sync::Arc::new(cfg),
+        observatoire::schedule::context::Cancel::default(),
+        std::sync::Arc::new(observatoire::schedule::context::NoProgress),
+    )
 }

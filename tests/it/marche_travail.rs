@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use observatoire::collect::http::Credentials;
 use observatoire::config::Config;
-use observatoire::schedule::context::{Cancel, JobCtx, NoProgress};
+use observatoire::schedule::context::JobCtx;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -190,19 +190,11 @@ impl MdtMock {
 }
 
 fn creds() -> Credentials {
-    Credentials {
-        client_id: "observatoire".into(),
-        client_secret: "s3cret".into(),
-    }
+    crate::helpers::test_credentials()
 }
 
 fn ctx(db: &TestDb, cfg: Config) -> JobCtx {
-    JobCtx::new(
-        db.db.clone(),
-        Arc::new(cfg),
-        Cancel::default(),
-        Arc::new(NoProgress),
-    )
+    crate::helpers::job_ctx(db, cfg)
 }
 
 fn stored(db: &TestDb, sql_where: &str) -> i64 {
