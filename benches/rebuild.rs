@@ -131,7 +131,10 @@ fn main() -> Result<()> {
         .find_map(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bench.duckdb");
+    // BENCH_DB=PATH keeps the generated database there (to profile it); a temporary one otherwise
+    let path = std::env::var_os("BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.duckdb"));
     {
         let db = observatoire::store::Db::open(&path)?;
         let mut conn = db.connect()?;
@@ -143,6 +146,9 @@ fn main() -> Result<()> {
             "{n} synthetic offers generated in {:.1} s",
             t.elapsed().as_secs_f64()
         );
+    }
+    if std::env::var_os("BENCH_GENERATE_ONLY").is_some() {
+        return Ok(());
     }
     let exe = std::env::current_exe()?;
     let mut ours = Vec::new();

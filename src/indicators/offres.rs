@@ -25,7 +25,7 @@ pub const MIN_CELL: i64 = 10;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
     super::doublons::refresh(conn)?;
-    conn.execute_batch(&format!(
+    let sql = format!(
         "DELETE FROM ind_offres_metier;
          DELETE FROM ind_offres_total;
          DELETE FROM ind_offres;
@@ -49,9 +49,13 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          FROM offres_scope s GROUP BY s.kind, s.code;
          DROP TABLE offres_scope;
 
+         -- each source gets a bit (sources of a cell = bit-or of its offers' bits)
+         CREATE OR REPLACE TEMP TABLE off_src AS
+         SELECT source_id, (row_number() OVER (ORDER BY source_id) - 1)::INTEGER AS bit
+         FROM (SELECT DISTINCT source_id FROM raw_ft_offre);
          -- one row per counted offer, with its breakdown keys and measures
          CREATE OR REPLACE TEMP TABLE off_base AS
-         SELECT o.id, o.source_id, o.commune, o.rome, o.naf, o.closed_at IS NULL AS ouverte,
+         SELECT o.id, o.source_id, (1::HUGEINT << s.bit) AS src_bit, o.commune, o.rome, o.naf, o.closed_at IS NULL AS ouverte,
              strftime(coalesce(o.date_creation, o.first_seen), '%Y-%m') AS mois_creation,
              strftime(o.closed_at, '%Y-%m') AS mois_fermeture,
              o.nombre_postes AS postes,
@@ -68,6 +72,7 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              coalesce(n.section, '?') AS k_naf_a21, coalesce(n.a38, '?') AS k_naf_a38,
              coalesce(n.division, '?') AS k_naf_a88
          FROM raw_ft_offre o
+         JOIN off_src s ON s.source_id = o.source_id
          LEFT JOIN ind_offre_cluster c ON c.offre_id = o.id
          LEFT JOIN ref_rome_fap f ON f.rome = o.rome AND f.qualification = coalesce(o.qualification_code, '0')
          LEFT JOIN ref_rome r ON r.code = o.rome
@@ -79,32 +84,34 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          SELECT t.kind, t.code, b.* FROM off_base b JOIN territory_commune t ON t.commune = b.commune;
          -- an offer is in a filière by its métier or its employer's sector (UNION: counted once)
          CREATE OR REPLACE TEMP TABLE off_fil AS
-         SELECT b.kind, b.code, b.id, f.filiere, b.source_id, b.ouverte, b.mois_creation, b.mois_fermeture,
+         SELECT b.kind, b.code, b.id, f.filiere, b.src_bit, b.ouverte, b.mois_creation, b.mois_fermeture,
              b.postes, b.jours, b.durable, b.temps_plein, b.salaire, b.sans_experience
          FROM off_terr b JOIN ref_filiere_rome f ON f.rome = b.rome
          UNION
-         SELECT b.kind, b.code, b.id, f.filiere, b.source_id, b.ouverte, b.mois_creation, b.mois_fermeture,
+         SELECT b.kind, b.code, b.id, f.filiere, b.src_bit, b.ouverte, b.mois_creation, b.mois_fermeture,
              b.postes, b.jours, b.durable, b.temps_plein, b.salaire, b.sans_experience
          FROM off_terr b JOIN ref_filiere_naf f ON f.naf = b.naf;
          INSERT INTO ind_offres
          SELECT kind, code, dimension, key, NULL, 'actuel', offres, NULL, postes, NULL, NULL, durables, n_contrat,
-             plein, n_plein, q1, q2, q3, n_sal, sans_exp, NULL, NULL, sources
+             plein, n_plein, qs[1], qs[2], qs[3], n_sal, sans_exp, NULL, NULL, {sources}
          FROM ({actuel});
          -- months: creations, closures, and the stock at each month's end
-         CREATE OR REPLACE TEMP TABLE off_months AS {months};
+         CREATE OR REPLACE TEMP TABLE off_months AS
+         SELECT * EXCLUDE (src_mask), {sources} AS sources FROM ({months});
          CREATE OR REPLACE TEMP TABLE off_closures AS {closures};
          INSERT INTO ind_offres
          SELECT e.kind, e.code, e.dimension, e.key, NULL, e.mois, coalesce(m.offres, 0),
-             sum(coalesce(m.offres, 0) - coalesce(c.fermetures, 0))
+             sum(coalesce(e.m_offres, 0) - coalesce(e.fermetures, 0))
                  OVER (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.mois),
-             m.postes, m.duree, m.fermees, m.durables, m.n_contrat, m.plein, m.n_plein, m.q1, m.q2, m.q3, m.n_sal,
-             m.sans_exp, p.offres,
+             m.postes, m.duree, m.fermees, m.durables, m.n_contrat, m.plein, m.n_plein, m.qs[1], m.qs[2], m.qs[3],
+             m.n_sal, m.sans_exp, p.offres,
              CASE WHEN p.offres > 0 THEN (coalesce(m.offres, 0) - p.offres) / p.offres END,
              coalesce(m.sources, '')
-         FROM (SELECT kind, code, dimension, key, mois FROM off_months
-               UNION SELECT kind, code, dimension, key, mois FROM off_closures) e
+         FROM (SELECT coalesce(m.kind, c.kind) AS kind, coalesce(m.code, c.code) AS code,
+                   coalesce(m.dimension, c.dimension) AS dimension, coalesce(m.key, c.key) AS key,
+                   coalesce(m.mois, c.mois) AS mois, m.offres AS m_offres, c.fermetures
+               FROM off_months m FULL JOIN off_closures c USING (kind, code, dimension, key, mois)) e
          LEFT JOIN off_months m USING (kind, code, dimension, key, mois)
-         LEFT JOIN off_closures c USING (kind, code, dimension, key, mois)
          LEFT JOIN off_months p ON p.kind = e.kind AND p.code = e.code AND p.dimension = e.dimension
              AND p.key = e.key
              AND p.mois = strftime(CAST(e.mois || '-01' AS DATE) - INTERVAL 1 YEAR, '%Y-%m');
@@ -122,7 +129,8 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          WHERE l.dimension = ind_offres.dimension AND l.key = ind_offres.key;
          UPDATE ind_offres SET label = 'Non renseigné ou hors nomenclature' WHERE key = '?';
          DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_fil; DROP TABLE off_terr;
-         DROP TABLE off_base;",
+         DROP TABLE off_base; DROP TABLE off_src;",
+        sources = SOURCES,
         actuel = grouped("ouverte", None, &measures()),
         months = grouped("mois_creation IS NOT NULL", Some("mois_creation"), &measures()),
         closures = grouped(
@@ -130,7 +138,8 @@ pub fn refresh(conn: &Connection) -> Result<()> {
             Some("mois_fermeture"),
             "count(*) AS fermetures"
         ),
-    ))?;
+    );
+    conn.execute_batch(&sql)?;
     Ok(())
 }
 
@@ -145,6 +154,11 @@ const DIMENSIONS: [&str; 7] = [
     "naf_a88",
 ];
 
+/// The sources of a set of offers, from the bit mask of their sources (`off_src`): a bit-or is
+/// a cheap aggregate where a distinct string aggregate is not.
+const SOURCES: &str = "(SELECT string_agg(s.source_id, ',' ORDER BY s.source_id) FROM off_src s
+    WHERE (src_mask >> s.bit) & 1 = 1)";
+
 /// The measures of a set of offers (small cells withheld).
 fn measures() -> String {
     format!(
@@ -152,12 +166,10 @@ fn measures() -> String {
          CASE WHEN count(jours) >= {cell} THEN median(jours) END AS duree, count(jours) AS fermees,
          CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END AS durables, count(durable) AS n_contrat,
          CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END AS plein, count(temps_plein) AS n_plein,
-         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.25) END AS q1,
-         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.5) END AS q2,
-         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, 0.75) END AS q3,
+         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, [0.25, 0.5, 0.75]) END AS qs,
          count(salaire) AS n_sal,
          CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END AS sans_exp,
-         string_agg(DISTINCT source_id, ',' ORDER BY source_id) AS sources",
+         bit_or(src_bit) AS src_mask",
         cell = MIN_CELL,
         min = MIN_SALARIES
     )
