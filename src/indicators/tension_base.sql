@@ -10,11 +10,22 @@ SELECT b.kind, b.code, 'fap2009', x.fap2009, any_value(x.fap2009_libelle), sum(b
     sum(b.base_difficiles), sum(b.saisonniers), bool_and(coalesce(b.suppression = 'secret', false)), any_value(b.source_id)
 FROM ind_bmo_metier b JOIN ref_fap2021_fap2009 x ON x.fap2021 = b.metier
 WHERE b.annee = (SELECT annee FROM latest) AND x.fap2009 IS NOT NULL
-GROUP BY b.kind, b.code, x.fap2009;
+GROUP BY b.kind, b.code, x.fap2009
+UNION ALL
+-- a filière: the BMO families (FAP 2021) that at least one of its métiers belongs to
+SELECT b.kind, b.code, 'filiere', ff.filiere, any_value(f.libelle), sum(b.projets), sum(b.difficiles),
+    sum(b.base_difficiles), sum(b.saisonniers), bool_and(coalesce(b.suppression = 'secret', false)), any_value(b.source_id)
+FROM ind_bmo_metier b
+JOIN (SELECT DISTINCT r.filiere, x.fap2021 FROM ref_filiere_rome r
+      JOIN ref_rome_fap x ON x.rome = r.rome AND x.qualification = '0' WHERE x.fap2021 IS NOT NULL) ff
+    ON ff.fap2021 = b.metier
+JOIN ref_filiere f ON f.id = ff.filiere
+WHERE b.annee = (SELECT annee FROM latest)
+GROUP BY b.kind, b.code, ff.filiere;
 
 CREATE OR REPLACE TEMP TABLE t_off AS
 SELECT kind, code, dimension AS nomenclature, key AS metier, label, offres, n_contrat, part_durables, sources
-FROM ind_offres WHERE periode = 'actuel' AND dimension IN ('fap2021', 'fap2009', 'rome') AND key <> '?';
+FROM ind_offres WHERE periode = 'actuel' AND dimension IN ('fap2021', 'fap2009', 'rome', 'filiere') AND key <> '?';
 
 -- DARES 2019 published category (FAP 225): France, région, département; zones, bassins and custom
 -- territories weight their départements by number of communes.
@@ -42,7 +53,9 @@ SELECT m.kind, m.code, 'rome' AS nomenclature, m.rome AS metier, m.de, m.offres 
 UNION ALL SELECT m.kind, m.code, 'fap2021', f.fap2021, sum(m.de), sum(m.offres) FROM m
     JOIN ref_rome_fap f ON f.rome = m.rome AND f.qualification = '0' WHERE f.fap2021 IS NOT NULL GROUP BY ALL
 UNION ALL SELECT m.kind, m.code, 'fap2009', f.fap2009, sum(m.de), sum(m.offres) FROM m
-    JOIN ref_rome_fap f ON f.rome = m.rome AND f.qualification = '0' WHERE f.fap2009 IS NOT NULL GROUP BY ALL;
+    JOIN ref_rome_fap f ON f.rome = m.rome AND f.qualification = '0' WHERE f.fap2009 IS NOT NULL GROUP BY ALL
+UNION ALL SELECT m.kind, m.code, 'filiere', r.filiere, sum(m.de), sum(m.offres) FROM m
+    JOIN ref_filiere_rome r ON r.rome = m.rome GROUP BY ALL;
 -- which territories the collector covers at all (to say why a component is absent)
 CREATE OR REPLACE TEMP TABLE t_de_scope AS SELECT DISTINCT kind, code FROM raw_mdt;
 
@@ -54,7 +67,8 @@ WITH keys AS (
 labels AS (
     SELECT 'rome' AS nomenclature, code AS metier, libelle FROM ref_rome
     UNION ALL SELECT 'fap2021', fap228, any_value(fap228_libelle) FROM ref_fap2021 GROUP BY fap228
-    UNION ALL SELECT 'fap2009', fap225, any_value(fap225_libelle) FROM ref_fap2009_rome_v3 GROUP BY fap225),
+    UNION ALL SELECT 'fap2009', fap225, any_value(fap225_libelle) FROM ref_fap2009_rome_v3 GROUP BY fap225
+    UNION ALL SELECT 'filiere', id, libelle FROM ref_filiere),
 rows AS (
     -- a ROME row carries the BMO figures of its FAP 2021 family (`via`)
     SELECT k.kind, k.code, k.nomenclature, k.metier, coalesce(o.label, b.label, l.libelle) AS label,

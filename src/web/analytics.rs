@@ -111,7 +111,7 @@ pub struct TensionQuery {
     pub per_page: Option<usize>,
 }
 
-pub const NOMENCLATURES: [&str; 3] = ["fap2021", "fap2009", "rome"];
+pub const NOMENCLATURES: [&str; 4] = ["fap2021", "fap2009", "rome", "filiere"];
 
 pub async fn tension(
     State(state): State<AppState>,
@@ -122,7 +122,7 @@ pub async fn tension(
     let nomenclature = q.nomenclature.clone().unwrap_or_else(|| "fap2021".into());
     if !NOMENCLATURES.contains(&nomenclature.as_str()) {
         return Err(bad(format!(
-            "nomenclature={nomenclature:?} inconnue : fap2021, fap2009 ou rome"
+            "nomenclature={nomenclature:?} inconnue : fap2021, fap2009, rome ou filiere"
         )));
     }
     if let Some(n) = q.niveau_min.filter(|n| !(1..=5).contains(n)) {
@@ -442,6 +442,22 @@ pub async fn filiere(
                     None => json!({"offers": 0, "sources": []}),
                 };
                 body["metiers"] = Value::Array(metiers);
+                // the filière as a whole: BMO of its families, its offers, its jobseekers
+                body["tension"] = conn
+                    .prepare(
+                        "SELECT level, score, indicator, projets, offres, diff_value, suppressed_reason FROM ind_tension
+                         WHERE kind = ? AND code = ? AND nomenclature = 'filiere' AND metier = ?",
+                    )?
+                    .query_map(duckdb::params![kind, code, f.id], |r| {
+                        Ok(json!({"level": r.get::<_, Option<i32>>(0)?, "score": r.get::<_, Option<f64>>(1)?,
+                                  "indicator": r.get::<_, Option<String>>(2)?, "projets": r.get::<_, Option<i64>>(3)?,
+                                  "offres": r.get::<_, Option<i64>>(4)?, "difficultes": r.get::<_, Option<f64>>(5)?,
+                                  "suppressed_reason": r.get::<_, Option<String>>(6)?,
+                                  "method": "/methodologie#tension"}))
+                    })?
+                    .next()
+                    .transpose()?
+                    .unwrap_or(Value::Null);
             }
             Ok(Ok(body))
         })

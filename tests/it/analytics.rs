@@ -604,4 +604,35 @@ async fn the_tension_and_offers_api_answer_for_every_kind_with_problems_on_bad_i
         .unwrap();
     assert_eq!(v["territory"]["code"], "copie-rouen");
     assert!(v["metiers"].as_array().is_some());
+    assert!(
+        v["tension"]["projets"].as_i64().unwrap() > 0,
+        "{}",
+        v["tension"]
+    );
+    // a filière's projects: the BMO families at least one of its métiers belongs to, by hand
+    let by_hand = count(
+        &app.db.db,
+        "SELECT sum(projets) FROM ind_bmo_metier WHERE kind = 'ze' AND code = '2815'
+           AND annee = (SELECT max(annee) FROM ind_bmo_metier)
+           AND metier IN (SELECT DISTINCT x.fap2021 FROM ref_filiere_rome r JOIN ref_rome_fap x
+                          ON x.rome = r.rome AND x.qualification = '0' WHERE r.filiere = 'batiment-renovation')",
+    );
+    let v: serde_json::Value = app
+        .get("/api/v1/territoires/ze/2815/tension?nomenclature=filiere&per_page=50")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bat = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["metier"] == "batiment-renovation")
+        .unwrap();
+    assert_eq!(bat["projets"].as_i64().unwrap(), by_hand);
+    assert_eq!(
+        v["items"].as_array().unwrap().len(),
+        9,
+        "every filière ranked"
+    );
 }
