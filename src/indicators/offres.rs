@@ -80,7 +80,9 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          WHERE o.commune IS NOT NULL AND (c.cluster_id IS NULL OR c.cluster_id = o.id);
          -- single-valued breakdowns aggregated in one pass (GROUPING SETS, nothing materialised
          -- per breakdown); filières (several per offer) in a second, smaller pass
-         CREATE OR REPLACE TEMP TABLE off_terr AS
+         -- a view: the join is streamed into each aggregation instead of materialising one row
+         -- per offer × territory (measured 10 % faster at a million offers)
+         CREATE OR REPLACE TEMP VIEW off_terr AS
          SELECT t.kind, t.code, b.* FROM off_base b JOIN territory_commune t ON t.commune = b.commune;
          -- an offer is in a filière by its métier or its employer's sector (UNION: counted once)
          CREATE OR REPLACE TEMP TABLE off_fil AS
@@ -128,7 +130,7 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              UNION ALL SELECT 'total', 'total', 'Toutes les offres') l
          WHERE l.dimension = ind_offres.dimension AND l.key = ind_offres.key;
          UPDATE ind_offres SET label = 'Non renseigné ou hors nomenclature' WHERE key = '?';
-         DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_fil; DROP TABLE off_terr;
+         DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_fil; DROP VIEW off_terr;
          DROP TABLE off_base; DROP TABLE off_src;",
         sources = SOURCES,
         actuel = grouped("ouverte", None, &measures()),
