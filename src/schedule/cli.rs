@@ -21,10 +21,23 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
             let db = Db::open(db_path)?;
             let conn = db.connect()?;
             crate::store::migrations::migrate(&mut db.connect()?)?;
-            println!(
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            // a reader that stops early (`| head`) closes the pipe: stop quietly, it is not an error
+            let quiet = |e: std::io::Error| -> Result<()> {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    Ok(())
+                } else {
+                    Err(e.into())
+                }
+            };
+            if let Err(e) = writeln!(
+                out,
                 "{:<24} {:<12} {:<16} {:<26} dernière exécution",
                 "tâche", "type", "planification", "prochaine (Europe/Paris)"
-            );
+            ) {
+                return quiet(e);
+            }
             for j in &jobs {
                 let next = clock::next_run(&j.schedule, chrono::Utc::now())
                     .map(|t| t.with_timezone(&TZ).format("%Y-%m-%d %H:%M %Z").to_string())
@@ -37,16 +50,19 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
                 let last = last
                     .map(|(s, t)| format!("{s} ({t} UTC)"))
                     .unwrap_or_else(|| "jamais".into());
-                println!(
+                if let Err(e) = writeln!(
+                    out,
                     "{:<24} {:<12} {:<16} {:<26} {}",
                     j.name,
                     j.kind.label(),
                     j.schedule_text,
                     next,
                     last
-                );
+                ) {
+                    return quiet(e);
+                }
             }
-            Ok(())
+            out.flush().or_else(quiet)
         }
         JobsAction::Run { name, full, force } => {
             let mut job = jobs

@@ -170,3 +170,48 @@ fn serve_stops_cleanly_on_sigterm() {
         34_945
     );
 }
+
+/// `observatoire jobs list | head -1`: the reader closes the pipe after one line; the listing
+/// stops quietly (exit 0), never with a panic.
+#[test]
+fn a_listing_read_only_in_part_stops_quietly() {
+    use std::io::{BufRead, BufReader};
+    let (dir, db) = test_db_file();
+    let cfg = dir.path().join("config.toml");
+    let jobs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("jobs");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}\n",
+            include_str!("../../config.toml").replace(
+                "jobs_dir = \"jobs\"",
+                &format!("jobs_dir = {:?}", jobs.display().to_string())
+            )
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_observatoire"))
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "jobs",
+            "list",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with("tâche"), "{first}");
+    } // the pipe is closed here, before the listing is written whole
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}
