@@ -11,7 +11,7 @@ use anyhow::Result;
 use duckdb::Connection;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "DELETE FROM ind_emploi_salarie;
          DELETE FROM ind_emploi_dynamique;
          CREATE OR REPLACE TEMP TABLE emp_ze AS
@@ -19,12 +19,7 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              sum(effectifs_cvs) AS e, any_value(source_id) AS source_id
          FROM raw_urssaf_ze WHERE effectifs_cvs IS NOT NULL GROUP BY ze2020, annee, trimestre;
          -- whole zones of each custom territory; the territory counts only if all its zones are whole
-         CREATE OR REPLACE TEMP TABLE emp_custom AS
-         WITH n AS (SELECT ze2020 AS ze, count(*) AS n FROM ref_commune GROUP BY 1),
-              c AS (SELECT t.code, m.ze2020 AS ze, count(*) AS n FROM territory_commune t
-                    JOIN ref_commune m ON m.code = t.commune WHERE t.kind = 'custom' GROUP BY ALL)
-         SELECT c.code, c.ze FROM c JOIN n USING (ze)
-         WHERE c.code IN (SELECT c.code FROM c JOIN n USING (ze) GROUP BY c.code HAVING bool_and(c.n = n.n));
+         CREATE OR REPLACE TEMP TABLE emp_custom AS {custom};
          CREATE OR REPLACE TEMP TABLE emp_all AS
          SELECT 'ze' AS kind, ze AS code, q, trimestre, e, source_id FROM emp_ze
          UNION ALL SELECT 'fr', 'FR', q, trimestre, sum(e), any_value(source_id) FROM emp_ze GROUP BY q, trimestre
@@ -57,6 +52,7 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          LEFT JOIN emp_all f1 ON f1.kind = 'fr' AND f1.q = a.q - 4
          LEFT JOIN emp_all f5 ON f5.kind = 'fr' AND f5.q = a.q - 20;
          DROP TABLE emp_reg; DROP TABLE emp_region; DROP TABLE emp_all; DROP TABLE emp_custom; DROP TABLE emp_ze;",
-    )?;
+        custom = super::CUSTOM_WHOLE_ZONES
+    ))?;
     Ok(())
 }

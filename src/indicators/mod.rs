@@ -17,6 +17,15 @@ use duckdb::Connection;
 
 use crate::store::changes;
 
+/// The custom territories made of whole zones d'emploi, with their zones (`code`, `ze`): the
+/// only ones that figures published by zone (employment, sectors) can be summed for.
+pub const CUSTOM_WHOLE_ZONES: &str = "
+    WITH n AS (SELECT ze2020 AS ze, count(*) AS n FROM ref_commune GROUP BY 1),
+         c AS (SELECT t.code, m.ze2020 AS ze, count(*) AS n FROM territory_commune t
+               JOIN ref_commune m ON m.code = t.commune WHERE t.kind = 'custom' GROUP BY ALL)
+    SELECT c.code, c.ze FROM c JOIN n USING (ze)
+    WHERE c.code IN (SELECT c.code FROM c JOIN n USING (ze) GROUP BY c.code HAVING bool_and(c.n = n.n))";
+
 /// `derived_state` name of the indicators rebuild.
 pub const REBUILD: &str = "indicators";
 

@@ -145,8 +145,9 @@ pub fn refresh(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Single-valued breakdowns of `off_base` (their key columns `k_…`).
-const DIMENSIONS: [&str; 7] = [
+/// Single-valued breakdowns of `off_base` (their key columns `k_…`); with `filiere`, every
+/// `dimension` of `ind_offres` but `total`.
+pub const DIMENSIONS: [&str; 7] = [
     "rome",
     "fap2021",
     "fap2009",

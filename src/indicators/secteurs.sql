@@ -30,12 +30,7 @@ GROUP BY ALL;
 CREATE OR REPLACE TEMP TABLE sec_nat_tot AS
 SELECT y0, y1, niveau, sum(n0) AS n0, sum(n1) AS n1 FROM sec_nat GROUP BY ALL;
 -- territories: zones, and custom territories made of whole zones
-CREATE OR REPLACE TEMP TABLE sec_custom AS
-WITH n AS (SELECT ze2020 AS ze, count(*) AS n FROM ref_commune GROUP BY 1),
-     c AS (SELECT t.code, m.ze2020 AS ze, count(*) AS n FROM territory_commune t
-           JOIN ref_commune m ON m.code = t.commune WHERE t.kind = 'custom' GROUP BY ALL)
-SELECT c.code, c.ze FROM c JOIN n USING (ze)
-WHERE c.code IN (SELECT c.code FROM c JOIN n USING (ze) GROUP BY c.code HAVING bool_and(c.n = n.n));
+CREATE OR REPLACE TEMP TABLE sec_custom AS {CUSTOM_WHOLE_ZONES};
 CREATE OR REPLACE TEMP TABLE sec_terr AS
 SELECT 'ze' AS kind, ze AS code, niveau, secteur, annee, e, source_id FROM sec_ze
 UNION ALL SELECT 'custom', c.code, s.niveau, s.secteur, s.annee, sum(s.e), string_agg(DISTINCT s.source_id, ',')

@@ -230,17 +230,12 @@ pub struct OffresQuery {
     pub per_page: Option<usize>,
 }
 
-pub const OFFRES_BY: [&str; 9] = [
-    "rome",
-    "fap2021",
-    "fap2009",
-    "grand_domaine",
-    "naf_a21",
-    "naf_a38",
-    "naf_a88",
-    "filiere",
-    "month",
-];
+/// `by` values: the offer breakdowns of `ind_offres`, filières, and the monthly series.
+fn offres_by() -> Vec<&'static str> {
+    let mut by = crate::indicators::offres::DIMENSIONS.to_vec();
+    by.extend(["filiere", "month"]);
+    by
+}
 
 #[derive(Serialize)]
 struct OffresItem {
@@ -271,8 +266,9 @@ pub async fn offres(
 ) -> Result<Json<Value>, AppError> {
     check_kind(&kind)?;
     let by = q.by.clone().unwrap_or_else(|| "rome".into());
-    if !OFFRES_BY.contains(&by.as_str()) {
-        return Err(bad(format!("by={by:?} inconnu : {}", OFFRES_BY.join(", "))));
+    let known = offres_by();
+    if !known.contains(&by.as_str()) {
+        return Err(bad(format!("by={by:?} inconnu : {}", known.join(", "))));
     }
     let periode = q.periode.clone().unwrap_or_else(|| "actuel".into());
     let month_ok = periode.len() == 7
