@@ -56,6 +56,29 @@ pub enum Command {
         #[command(subcommand)]
         action: JobsAction,
     },
+    /// Forecast series from a CSV file `series_id,period,value` (periods AAAA-MM, AAAA-Qn or
+    /// AAAA); writes `series_id,period,mean,lo80,hi80,lo95,hi95,model`.
+    Forecast {
+        /// Input CSV (long format).
+        #[arg(long)]
+        input: PathBuf,
+        /// Periods to forecast per series.
+        #[arg(long)]
+        horizon: usize,
+        /// Output CSV (written whole at the end, or not at all).
+        #[arg(long)]
+        output: PathBuf,
+        /// Interval levels in percent.
+        #[arg(long, value_delimiter = ',', default_value = "80,95")]
+        level: Vec<u32>,
+        /// Season length (default: 12 monthly, 4 quarterly, 1 yearly).
+        #[arg(long)]
+        season: Option<usize>,
+        /// Also hold out the last `horizon` points of each series and print the MASE and the
+        /// interval coverage obtained on them, per series and overall.
+        #[arg(long)]
+        backtest: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -76,6 +99,26 @@ pub enum JobsAction {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    // Forecasting a user file needs neither the configuration nor the database.
+    if let Command::Forecast {
+        input,
+        horizon,
+        output,
+        level,
+        season,
+        backtest,
+    } = &cli.command
+    {
+        let args = crate::forecast::cli::Args {
+            input: input.clone(),
+            output: output.clone(),
+            horizon: *horizon,
+            levels: level.clone(),
+            season: *season,
+            backtest: *backtest,
+        };
+        return Ok(crate::forecast::cli::run(&args)?);
+    }
     let config = Config::load(&cli.config)?;
     let db_path = cli
         .db
@@ -148,6 +191,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),
+        Command::Forecast { .. } => unreachable!("handled before the configuration is read"),
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
             let rt = tokio::runtime::Builder::new_multi_thread()

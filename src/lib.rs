@@ -6,6 +6,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod failpoint;
+pub mod forecast;
 pub mod indicators;
 pub mod init;
 pub mod referentials;

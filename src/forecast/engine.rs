@@ -1,0 +1,518 @@
+//! Model selection, combination and interval calibration for one batch of series.
+//!
+//! Per series (in parallel): every applicable candidate is fitted at [`ORIGINS`] rolling origins
+//! before the end of the series, `ceil(h/2)` periods apart (only data before each origin is
+//! used), and scored on the following `h` points (mean absolute error, i.e. MASE up to the
+//! series' scale). The default is the *robust combination* (mean of naive, damped trend and MSTL
+//! + ETS — AutoETS for non-seasonal series); a single model replaces it only when its backtest
+//! error is below [`MARGIN`] times the combination's. Measured on real French series (INSEE
+//! unemployment and URSSAF employment by zone, see `/methodologie#previsions`), picking the
+//! lowest backtest error outright chose trending models after the 2020–2021 shock and lost to
+//! plain naive; the combination with a margin did not. Then (over the batch) the
+//! intervals are calibrated: the backtest errors of the chosen forecasts, divided by the
+//! forecast's own error deviation, give per horizon step the empirical quantile that an interval
+//! must reach to cover its nominal share (split conformal prediction). With at least
+//! [`POOL_MIN`] backtested series the quantile is pooled over the batch (each series normalised
+//! by its own deviation, so scales do not mix); otherwise it comes from the series' own errors
+//! when it has at least [`SERIES_MIN`] of them; otherwise the model's own interval is kept. Each
+//! forecast records which.
+use rayon::prelude::*;
+
+use super::models::{Model, Prediction};
+
+/// Rolling origins per series.
+pub const ORIGINS: usize = 5;
+/// Series with a backtest needed to pool the calibration over the batch.
+pub const POOL_MIN: usize = 30;
+/// Own normalised errors needed to calibrate a series alone.
+pub const SERIES_MIN: usize = 20;
+/// Points under which a series takes the fallback.
+pub const SHORT: usize = 8;
+/// Members of the robust combination.
+pub const COMBINED: usize = 3;
+/// A single model replaces the robust combination only when its backtest error is below this
+/// share of the combination's.
+pub const MARGIN: f64 = 0.7;
+
+/// The robust combination: the mean of naive, damped trend and — for seasonal series — MSTL +
+/// ETS, or AutoETS otherwise.
+pub fn robust_members(season: usize) -> [Model; COMBINED] {
+    if season > 1 {
+        [Model::Naive, Model::Damped, Model::MstlEts]
+    } else {
+        [Model::Naive, Model::Damped, Model::AutoEts]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    None,
+    /// Counts: never below zero.
+    NonNegative,
+    /// Rates in percent: within [0, 100].
+    Percent,
+}
+
+impl Bound {
+    fn apply(self, v: f64) -> f64 {
+        match self {
+            Bound::None => v,
+            Bound::NonNegative => v.max(0.0),
+            Bound::Percent => v.clamp(0.0, 100.0),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub horizon: usize,
+    pub season: usize,
+    /// Interval levels in percent, e.g. `[80, 95]`.
+    pub levels: Vec<u32>,
+    pub origins: usize,
+}
+
+impl Settings {
+    pub fn new(horizon: usize, season: usize) -> Settings {
+        Settings {
+            horizon,
+            season: season.max(1),
+            levels: vec![80, 95],
+            origins: ORIGINS,
+        }
+    }
+}
+
+/// What was chosen for a series.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    Single(Model),
+    Combination(Vec<Model>),
+    /// Too short for a backtest (< 8 points or < 2 seasons): last value, interval from the
+    /// spread of its changes (none under 2 points).
+    Fallback,
+}
+
+impl Choice {
+    pub fn name(&self) -> String {
+        match self {
+            Choice::Single(m) => m.name().to_string(),
+            Choice::Combination(ms) => {
+                let names: Vec<_> = ms.iter().map(|m| m.name()).collect();
+                format!("combination({})", names.join("+"))
+            }
+            Choice::Fallback => "fallback_naive".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calibration {
+    /// Quantiles of the batch's backtest errors, per horizon step.
+    Pooled,
+    /// Quantile of the series' own backtest errors.
+    Series,
+    /// The model's own (normal) interval: too few backtest errors to calibrate.
+    Model,
+}
+
+impl Calibration {
+    pub fn name(self) -> &'static str {
+        match self {
+            Calibration::Pooled => "conformal_pooled",
+            Calibration::Series => "conformal_series",
+            Calibration::Model => "model",
+        }
+    }
+}
+
+/// Phase one of a series: its choice, final forecast and backtest errors.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub choice: Choice,
+    pub prediction: Option<Prediction>,
+    /// `(step index from 0, |error| / own deviation)` of the chosen forecast at each origin.
+    normalised: Vec<(usize, f64)>,
+    /// Mean absolute error of the choice and of seasonal naive over the same origins.
+    pub backtest_mae: Option<f64>,
+    pub backtest_mae_snaive: Option<f64>,
+    pub scale: Option<f64>,
+    pub scale_lag1: Option<f64>,
+}
+
+/// A finished forecast.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub model: String,
+    pub calibration: Calibration,
+    pub mean: Vec<f64>,
+    /// Per level (in the order of [`Settings::levels`]): lower and upper bounds (NaN: none).
+    pub intervals: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Backtest MASE of the choice (scaled by the in-sample seasonal-naive error) and of
+    /// seasonal naive itself over the same origins.
+    pub mase: Option<f64>,
+    pub mase_snaive: Option<f64>,
+}
+
+/// Mean absolute error of the in-sample `lag`-step naive forecast (the MASE scale).
+pub fn naive_scale(y: &[f64], lag: usize) -> Option<f64> {
+    if y.len() <= lag {
+        return None;
+    }
+    let s = (lag..y.len()).map(|t| (y[t] - y[t - lag]).abs()).sum::<f64>()
+        / (y.len() - lag) as f64;
+    (s > 0.0).then_some(s)
+}
+
+fn origins(n: usize, s: &Settings) -> Vec<(usize, usize)> {
+    let stride = s.horizon.div_ceil(2).max(1);
+    let min_train = SHORT.max(s.season + 1);
+    let mut out: Vec<(usize, usize)> = (0..s.origins)
+        .filter_map(|j| {
+            let t = n.checked_sub(s.horizon + j * stride)?;
+            (t >= min_train).then_some((t, s.horizon))
+        })
+        .collect();
+    if out.is_empty() && n > min_train {
+        let t = min_train.max(n.saturating_sub(s.horizon));
+        out.push((t, n - t));
+    }
+    out
+}
+
+fn is_short(n: usize, m: usize) -> bool {
+    n < SHORT || n < 2 * m
+}
+
+/// Phase one for one series.
+pub fn analyse(y: &[f64], s: &Settings) -> Analysis {
+    let (n, m, h) = (y.len(), s.season, s.horizon);
+    let scale = naive_scale(y, m).or_else(|| naive_scale(y, 1));
+    let scale_lag1 = naive_scale(y, 1);
+    let cuts = origins(n, s);
+    if is_short(n, m) || cuts.is_empty() {
+        return Analysis {
+            choice: Choice::Fallback,
+            prediction: (n >= 2).then(|| Model::Naive.forecast(y, 1, h)).flatten(),
+            normalised: Vec::new(),
+            backtest_mae: None,
+            backtest_mae_snaive: None,
+            scale,
+            scale_lag1,
+        };
+    }
+    // Backtest forecasts of every candidate that fits at every origin.
+    let mut runs: Vec<(Model, Vec<Prediction>)> = Vec::new();
+    for model in Model::ALL {
+        let preds: Option<Vec<Prediction>> = cuts
+            .iter()
+            .map(|&(t, len)| model.forecast(&y[..t], m, len))
+            .collect();
+        if let Some(preds) = preds {
+            runs.push((model, preds));
+        }
+    }
+    let mae = |preds: &[Prediction]| -> f64 {
+        let (mut sum, mut count) = (0.0, 0usize);
+        for (&(t, _), p) in cuts.iter().zip(preds) {
+            for (k, f) in p.point.iter().enumerate() {
+                sum += (y[t + k] - f).abs();
+                count += 1;
+            }
+        }
+        sum / count as f64
+    };
+    let mut scored: Vec<(f64, Model, &Vec<Prediction>)> =
+        runs.iter().map(|(m, p)| (mae(p), *m, p)).collect();
+    // Ties broken by the model order (simplest first), so the output is deterministic.
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let snaive = scored
+        .iter()
+        .find(|(_, m, _)| *m == Model::SeasonalNaive || (s.season == 1 && *m == Model::Naive))
+        .map(|x| x.0);
+    let Some(&(best_mae, best, best_preds)) = scored.first() else {
+        return Analysis {
+            choice: Choice::Fallback,
+            prediction: Model::Naive.forecast(y, 1, h),
+            normalised: Vec::new(),
+            backtest_mae: None,
+            backtest_mae_snaive: None,
+            scale,
+            scale_lag1,
+        };
+    };
+    let mut choice = Choice::Single(best);
+    let mut chosen: Vec<Prediction> = best_preds.clone();
+    let mut chosen_mae = best_mae;
+    // The robust combination, when all its members fitted at every origin.
+    let members: Vec<&(Model, Vec<Prediction>)> = robust_members(s.season)
+        .iter()
+        .filter_map(|m| runs.iter().find(|r| r.0 == *m))
+        .collect();
+    if members.len() == COMBINED {
+        let combined: Vec<Prediction> = (0..cuts.len())
+            .map(|o| average(members.iter().map(|r| &r.1[o])))
+            .collect();
+        let c_mae = mae(&combined);
+        if best_mae >= MARGIN * c_mae {
+            choice = Choice::Combination(members.iter().map(|r| r.0).collect());
+            chosen = combined;
+            chosen_mae = c_mae;
+        }
+    }
+    let normalised = cuts
+        .iter()
+        .zip(&chosen)
+        .flat_map(|(&(t, _), p)| {
+            p.point
+                .iter()
+                .zip(&p.sd)
+                .enumerate()
+                .filter(|(_, (_, sd))| **sd > 0.0)
+                .map(move |(k, (f, sd))| (k, (y[t + k] - f).abs() / sd))
+        })
+        .collect();
+    let prediction = match &choice {
+        Choice::Single(model) => model.forecast(y, m, h),
+        Choice::Combination(models) => {
+            let preds: Option<Vec<Prediction>> =
+                models.iter().map(|mo| mo.forecast(y, m, h)).collect();
+            preds.map(|p| average(p.iter()))
+        }
+        Choice::Fallback => None,
+    };
+    // A model that fitted at every origin can still fail on the whole series: naive then.
+    let (choice, prediction) = match prediction {
+        Some(p) => (choice, Some(p)),
+        None => (Choice::Single(Model::Naive), Model::Naive.forecast(y, 1, h)),
+    };
+    Analysis {
+        choice,
+        prediction,
+        normalised,
+        backtest_mae: Some(chosen_mae),
+        backtest_mae_snaive: snaive,
+        scale,
+        scale_lag1,
+    }
+}
+
+fn average<'a>(preds: impl Iterator<Item = &'a Prediction>) -> Prediction {
+    let mut out: Option<Prediction> = None;
+    let mut count = 0.0;
+    for p in preds {
+        count += 1.0;
+        match &mut out {
+            None => out = Some(p.clone()),
+            Some(o) => {
+                o.point.iter_mut().zip(&p.point).for_each(|(a, b)| *a += b);
+                o.sd.iter_mut().zip(&p.sd).for_each(|(a, b)| *a += b);
+            }
+        }
+    }
+    let mut o = out.expect("at least one prediction");
+    o.point.iter_mut().for_each(|v| *v /= count);
+    o.sd.iter_mut().for_each(|v| *v /= count);
+    o
+}
+
+/// The ⌈(N+1)·level⌉-th smallest of `values` (split conformal quantile), or `None` when there
+/// are too few values for that rank.
+fn conformal_quantile(values: &mut [f64], level: f64) -> Option<f64> {
+    let n = values.len();
+    let rank = ((n as f64 + 1.0) * level).ceil() as usize;
+    if rank == 0 || rank > n {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[rank - 1])
+}
+
+fn normal_quantile(level: f64) -> f64 {
+    // Two-sided: z such that P(|Z| <= z) = level.
+    inverse_normal_cdf(0.5 + level / 2.0)
+}
+
+/// Acklam's rational approximation of the normal quantile (relative error < 1.2e-9).
+fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let plow = 0.02425;
+    if p < plow {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - plow {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -inverse_normal_cdf(1.0 - p)
+    }
+}
+
+/// Per level, per horizon step: the multiplier of the own deviation pooled over the batch.
+fn pooled_multipliers(analyses: &[Analysis], s: &Settings) -> Option<Vec<Vec<f64>>> {
+    let backtested = analyses.iter().filter(|a| !a.normalised.is_empty()).count();
+    if backtested < POOL_MIN {
+        return None;
+    }
+    let mut by_step: Vec<Vec<f64>> = vec![Vec::new(); s.horizon];
+    for a in analyses {
+        for &(k, z) in &a.normalised {
+            by_step[k].push(z);
+        }
+    }
+    // Steps no origin reached (short series) borrow the last step that has errors.
+    let mut out = Vec::new();
+    for &level in &s.levels {
+        let level = level as f64 / 100.0;
+        let mut row = Vec::with_capacity(s.horizon);
+        let mut last = normal_quantile(level);
+        for errs in &mut by_step {
+            if let Some(q) = conformal_quantile(errs, level) {
+                last = q;
+            }
+            row.push(last);
+        }
+        out.push(row);
+    }
+    Some(out)
+}
+
+/// Phase two: calibrated intervals and bounds for every analysed series.
+pub fn finish(analyses: Vec<Analysis>, s: &Settings, bounds: &[Bound]) -> Vec<Outcome> {
+    let pooled = pooled_multipliers(&analyses, s);
+    analyses
+        .into_iter()
+        .zip(bounds)
+        .map(|(a, &bound)| finish_one(a, s, bound, pooled.as_deref()))
+        .collect()
+}
+
+fn finish_one(a: Analysis, s: &Settings, bound: Bound, pooled: Option<&[Vec<f64>]>) -> Outcome {
+    let h = s.horizon;
+    let (calibration, multipliers): (Calibration, Vec<Vec<f64>>) =
+        match (pooled, a.normalised.len()) {
+            (Some(p), n) if n > 0 => (Calibration::Pooled, p.to_vec()),
+            (_, n) if n >= SERIES_MIN => {
+                let mut own: Vec<f64> = a.normalised.iter().map(|x| x.1).collect();
+                let rows: Option<Vec<Vec<f64>>> = s
+                    .levels
+                    .iter()
+                    .map(|&l| conformal_quantile(&mut own, l as f64 / 100.0).map(|q| vec![q; h]))
+                    .collect();
+                match rows {
+                    Some(r) => (Calibration::Series, r),
+                    None => (Calibration::Model, model_multipliers(s)),
+                }
+            }
+            _ => (Calibration::Model, model_multipliers(s)),
+        };
+    let mase = |mae: Option<f64>| Some(mae? / a.scale?);
+    let (mean, intervals) = match &a.prediction {
+        Some(p) => {
+            let mean: Vec<f64> = p.point.iter().map(|&v| bound.apply(v)).collect();
+            let intervals = multipliers
+                .iter()
+                .map(|row| {
+                    let lo = p.point.iter().zip(&p.sd).zip(row);
+                    let (lo, hi): (Vec<f64>, Vec<f64>) = lo
+                        .map(|((&f, &sd), &q)| {
+                            if a.choice == Choice::Fallback && sd == 0.0 {
+                                (f64::NAN, f64::NAN)
+                            } else {
+                                (bound.apply(f - q * sd), bound.apply(f + q * sd))
+                            }
+                        })
+                        .unzip();
+                    (lo, hi)
+                })
+                .collect();
+            (mean, intervals)
+        }
+        None => (
+            vec![f64::NAN; h],
+            s.levels
+                .iter()
+                .map(|_| (vec![f64::NAN; h], vec![f64::NAN; h]))
+                .collect(),
+        ),
+    };
+    Outcome {
+        model: a.choice.name(),
+        calibration,
+        mean,
+        intervals,
+        mase: mase(a.backtest_mae),
+        mase_snaive: mase(a.backtest_mae_snaive),
+    }
+}
+
+fn model_multipliers(s: &Settings) -> Vec<Vec<f64>> {
+    s.levels
+        .iter()
+        .map(|&l| vec![normal_quantile(l as f64 / 100.0); s.horizon])
+        .collect()
+}
+
+/// Both phases over a batch, phase one on every core.
+pub fn forecast_batch(series: &[Vec<f64>], bounds: &[Bound], s: &Settings) -> Vec<Outcome> {
+    let analyses: Vec<Analysis> = series.par_iter().map(|y| analyse(y, s)).collect();
+    finish(analyses, s, bounds)
+}
+
+/// The bound a user series gets: non-negative when its history is.
+pub fn infer_bound(y: &[f64]) -> Bound {
+    if y.iter().all(|v| *v >= 0.0) {
+        Bound::NonNegative
+    } else {
+        Bound::None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_quantiles() {
+        assert!((normal_quantile(0.95) - 1.959964).abs() < 1e-5);
+        assert!((normal_quantile(0.80) - 1.281552).abs() < 1e-5);
+    }
+
+    #[test]
+    fn conformal_rank() {
+        let mut v: Vec<f64> = (1..=19).map(f64::from).collect();
+        assert_eq!(conformal_quantile(&mut v, 0.95), Some(19.0));
+        assert_eq!(conformal_quantile(&mut v[..10], 0.95), None);
+    }
+}
