@@ -151,10 +151,7 @@ pub fn read_series(file: &Path) -> Result<Vec<Series>, ForecastError> {
 }
 
 fn settings_for(args: &Args, frequency: Frequency) -> Settings {
-    let mut s = Settings::new(
-        args.horizon,
-        args.season.unwrap_or(frequency.per_year()),
-    );
+    let mut s = Settings::new(args.horizon, args.season.unwrap_or(frequency.per_year()));
     s.levels = args.levels.clone();
     s
 }
@@ -188,11 +185,16 @@ fn forecast_all(
             .iter()
             .map(|&i| engine::infer_bound(&series[i].values))
             .collect();
-        for (i, o) in idx.into_iter().zip(engine::finish(analyses, &settings, &bounds)) {
+        for (i, o) in idx
+            .into_iter()
+            .zip(engine::finish(analyses, &settings, &bounds))
+        {
             out[i] = Some(o);
         }
     }
-    out.into_iter().map(|o| o.expect("every series forecast")).collect()
+    out.into_iter()
+        .map(|o| o.expect("every series forecast"))
+        .collect()
 }
 
 fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
@@ -227,7 +229,9 @@ fn number(v: f64) -> String {
 /// Runs the command; returns the text printed on standard output.
 pub fn run(args: &Args) -> Result<(), ForecastError> {
     if args.horizon == 0 {
-        return Err(ForecastError::Usage("--horizon doit être au moins 1".into()));
+        return Err(ForecastError::Usage(
+            "--horizon doit être au moins 1".into(),
+        ));
     }
     if args.levels.is_empty() || args.levels.iter().any(|l| !(1..=99).contains(l)) {
         return Err(ForecastError::Usage(
@@ -319,7 +323,11 @@ pub fn backtest(series: &[&Series], args: &Args) -> String {
     let outcomes = forecast_all(&usable, args, h, &progress);
     progress.finish_and_clear();
     let mut text = String::new();
-    let levels: Vec<String> = args.levels.iter().map(|l| format!("couverture{l}")).collect();
+    let levels: Vec<String> = args
+        .levels
+        .iter()
+        .map(|l| format!("couverture{l}"))
+        .collect();
     text.push_str(&format!("series_id;modele;mase;{}\n", levels.join(";")));
     let mut total_mase = (0.0, 0usize);
     let mut total_cov = vec![0usize; args.levels.len()];

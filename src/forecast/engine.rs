@@ -4,7 +4,7 @@
 //! before the end of the series, `ceil(h/2)` periods apart (only data before each origin is
 //! used), and scored on the following `h` points (mean absolute error, i.e. MASE up to the
 //! series' scale). The default is the *robust combination* (mean of naive, damped trend and MSTL
-//! + ETS — AutoETS for non-seasonal series); a single model replaces it only when its backtest
+//! plus ETS — AutoETS for non-seasonal series); a single model replaces it only when its backtest
 //! error is below [`MARGIN`] times the combination's. Measured on real French series (INSEE
 //! unemployment and URSSAF employment by zone, see `/methodologie#previsions`), picking the
 //! lowest backtest error outright chose trending models after the 2020–2021 shock and lost to
@@ -159,7 +159,9 @@ pub fn naive_scale(y: &[f64], lag: usize) -> Option<f64> {
     if y.len() <= lag {
         return None;
     }
-    let s = (lag..y.len()).map(|t| (y[t] - y[t - lag]).abs()).sum::<f64>()
+    let s = (lag..y.len())
+        .map(|t| (y[t] - y[t - lag]).abs())
+        .sum::<f64>()
         / (y.len() - lag) as f64;
     (s > 0.0).then_some(s)
 }
@@ -193,7 +195,7 @@ pub fn analyse(y: &[f64], s: &Settings) -> Analysis {
     if is_short(n, m) || cuts.is_empty() {
         return Analysis {
             choice: Choice::Fallback,
-            prediction: (n >= 2).then(|| Model::Naive.forecast(y, 1, h)).flatten(),
+            prediction: final_prediction(y, Choice::Fallback, s).1,
             normalised: Vec::new(),
             backtest_mae: None,
             backtest_mae_snaive: None,
@@ -272,20 +274,7 @@ pub fn analyse(y: &[f64], s: &Settings) -> Analysis {
                 .map(move |(k, (f, sd))| (k, (y[t + k] - f).abs() / sd))
         })
         .collect();
-    let prediction = match &choice {
-        Choice::Single(model) => model.forecast(y, m, h),
-        Choice::Combination(models) => {
-            let preds: Option<Vec<Prediction>> =
-                models.iter().map(|mo| mo.forecast(y, m, h)).collect();
-            preds.map(|p| average(p.iter()))
-        }
-        Choice::Fallback => None,
-    };
-    // A model that fitted at every origin can still fail on the whole series: naive then.
-    let (choice, prediction) = match prediction {
-        Some(p) => (choice, Some(p)),
-        None => (Choice::Single(Model::Naive), Model::Naive.forecast(y, 1, h)),
-    };
+    let (choice, prediction) = final_prediction(y, choice, s);
     Analysis {
         choice,
         prediction,
@@ -294,6 +283,33 @@ pub fn analyse(y: &[f64], s: &Settings) -> Analysis {
         backtest_mae_snaive: snaive,
         scale,
         scale_lag1,
+    }
+}
+
+/// The forecast of the whole series by the chosen model(s). A model that fitted at every
+/// origin can still fail on the whole series: naive then.
+pub fn final_prediction(y: &[f64], choice: Choice, s: &Settings) -> (Choice, Option<Prediction>) {
+    let (m, h) = (s.season, s.horizon);
+    let prediction = match &choice {
+        Choice::Single(model) => model.forecast(y, m, h),
+        Choice::Combination(models) => {
+            let preds: Option<Vec<Prediction>> =
+                models.iter().map(|mo| mo.forecast(y, m, h)).collect();
+            preds.map(|p| average(p.iter()))
+        }
+        // One point: its value, and no interval (nothing to measure a spread on).
+        Choice::Fallback if y.len() == 1 => Some(Prediction {
+            point: vec![y[0]; h],
+            sd: vec![0.0; h],
+        }),
+        Choice::Fallback => Model::Naive.forecast(y, 1, h),
+    };
+    match prediction {
+        Some(p) => (choice, Some(p)),
+        None if choice != Choice::Fallback => {
+            (Choice::Single(Model::Naive), Model::Naive.forecast(y, 1, h))
+        }
+        None => (choice, None),
     }
 }
 

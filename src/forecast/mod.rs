@@ -2,10 +2,10 @@
 //! series by rolling-origin backtest, with intervals calibrated on the backtest errors
 //! ([`engine`]); the `observatoire forecast` command on user files ([`cli`]); and the `fc_*`
 //! tables built from the indicators for the pages ([`store`]).
+pub mod cli;
 pub mod engine;
 pub mod models;
 pub mod period;
-pub mod cli;
 
 use std::path::PathBuf;
 

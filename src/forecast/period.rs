@@ -63,9 +63,8 @@ impl Period {
     /// Parses `YYYY-MM`, `YYYY-Qn` / `YYYY-Tn` or `YYYY`; the message says what was expected.
     pub fn parse(text: &str) -> Result<Period, String> {
         let text = text.trim();
-        let bad = || {
-            format!("période « {text} » illisible (attendu AAAA-MM, AAAA-Tn / AAAA-Qn ou AAAA)")
-        };
+        let bad =
+            || format!("période « {text} » illisible (attendu AAAA-MM, AAAA-Tn / AAAA-Qn ou AAAA)");
         let (year, rest) = match text.split_once('-') {
             Some((y, r)) => (y, Some(r)),
             None => (text, None),
@@ -115,7 +114,9 @@ mod tests {
         assert_eq!(q.to_string(), "2021-Q3");
         assert_eq!(q.plus(2).to_string(), "2022-Q1");
         assert_eq!(Period::parse("2019").unwrap().plus(1).to_string(), "2020");
-        for bad in ["2023-13", "2023-Q5", "23-01", "2023-1", "abcd", "2023-M1", ""] {
+        for bad in [
+            "2023-13", "2023-Q5", "23-01", "2023-1", "abcd", "2023-M1", "",
+        ] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }
     }
