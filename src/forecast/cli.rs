@@ -5,7 +5,7 @@
 //! the series first appear. The whole input is checked before anything is written; the output
 //! goes to a temporary file renamed at the end, so a failure leaves no partial file.
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -160,7 +160,6 @@ fn settings_for(args: &Args, frequency: Frequency) -> Settings {
 fn forecast_all(
     series: &[&Series],
     args: &Args,
-    cut: usize,
     progress: &indicatif::ProgressBar,
 ) -> Vec<Outcome> {
     let mut out: Vec<Option<Outcome>> = vec![None; series.len()];
@@ -176,7 +175,7 @@ fn forecast_all(
             .par_iter()
             .map(|&i| {
                 let v = &series[i].values;
-                let a = engine::analyse(&v[..v.len() - cut.min(v.len())], &settings);
+                let a = engine::analyse(v, &settings);
                 progress.inc(1);
                 a
             })
@@ -241,7 +240,7 @@ pub fn run(args: &Args) -> Result<(), ForecastError> {
     let series = read_series(&args.input)?;
     let refs: Vec<&Series> = series.iter().collect();
     let progress = bar(series.len() as u64, "prévision");
-    let outcomes = forecast_all(&refs, args, 0, &progress);
+    let outcomes = forecast_all(&refs, args, &progress);
     progress.finish_and_clear();
     write_output(&args.output, &series, &outcomes, args)?;
     if args.backtest {
@@ -299,29 +298,9 @@ fn write_output(
     Ok(())
 }
 
-/// Accuracy of one held-out evaluation.
-#[derive(Debug, Clone, Default)]
-pub struct Score {
-    pub abs_error: f64,
-    pub points: usize,
-    /// Points inside each level's interval.
-    pub covered: Vec<usize>,
-}
-
 /// Holds out the last `horizon` points of each series, forecasts from the rest with the whole
-/// procedure (selection and calibration included), and scores the held-out points: MASE
-/// (scaled by the in-sample lag-1 naive error of the kept part, as statsforecast and the M4
-/// competition for non-seasonal data) and the share of points inside each interval.
+/// procedure ([`engine::holdout`]) and reports MASE and interval coverage per series and overall.
 pub fn backtest(series: &[&Series], args: &Args) -> String {
-    let h = args.horizon;
-    let usable: Vec<&Series> = series
-        .iter()
-        .copied()
-        .filter(|s| s.values.len() > h + 1)
-        .collect();
-    let progress = bar(usable.len() as u64, "évaluation");
-    let outcomes = forecast_all(&usable, args, h, &progress);
-    progress.finish_and_clear();
     let mut text = String::new();
     let levels: Vec<String> = args
         .levels
@@ -329,58 +308,60 @@ pub fn backtest(series: &[&Series], args: &Args) -> String {
         .map(|l| format!("couverture{l}"))
         .collect();
     text.push_str(&format!("series_id;modele;mase;{}\n", levels.join(";")));
-    let mut total_mase = (0.0, 0usize);
-    let mut total_cov = vec![0usize; args.levels.len()];
-    let mut total_points = 0usize;
-    for (s, o) in usable.iter().zip(&outcomes) {
-        let n = s.values.len() - h;
-        let (train, test) = s.values.split_at(n);
-        let scale = engine::naive_scale(train, 1);
-        let mae = test
-            .iter()
-            .zip(&o.mean)
-            .map(|(y, f)| (y - f).abs())
-            .sum::<f64>()
-            / h as f64;
-        let mase = scale.map(|sc| mae / sc);
-        if let Some(m) = mase {
-            total_mase.0 += m;
-            total_mase.1 += 1;
+    let mut frequencies: Vec<Frequency> = series.iter().map(|s| s.frequency()).collect();
+    frequencies.sort();
+    frequencies.dedup();
+    let progress = bar(series.len() as u64, "évaluation");
+    let mut results = vec![None; series.len()];
+    for f in frequencies {
+        let idx: Vec<usize> = (0..series.len())
+            .filter(|&i| series[i].frequency() == f)
+            .collect();
+        let values: Vec<&[f64]> = idx.iter().map(|&i| series[i].values.as_slice()).collect();
+        let bounds: Vec<Bound> = values.iter().map(|v| engine::infer_bound(v)).collect();
+        let scores = engine::holdout_with(&values, &bounds, &settings_for(args, f), &|| {
+            progress.inc(1)
+        });
+        for (i, r) in idx.into_iter().zip(scores) {
+            results[i] = r;
         }
-        let mut covs = Vec::new();
-        for (li, (lo, hi)) in o.intervals.iter().enumerate() {
-            let inside = test
-                .iter()
-                .enumerate()
-                .filter(|(k, y)| lo[*k] <= **y && **y <= hi[*k])
-                .count();
-            total_cov[li] += inside;
-            covs.push(format!("{:.3}", inside as f64 / h as f64));
+    }
+    progress.finish_and_clear();
+    let (mut mase_sum, mut mase_n, mut points) = (0.0, 0usize, 0usize);
+    let mut covered = vec![0.0; args.levels.len()];
+    for (s, r) in series.iter().zip(&results) {
+        let Some(r) = r else { continue };
+        if let Some(m) = r.mase {
+            mase_sum += m;
+            mase_n += 1;
         }
-        total_points += h;
+        points += args.horizon;
+        for (c, v) in covered.iter_mut().zip(&r.coverage) {
+            *c += v * args.horizon as f64;
+        }
+        let covs: Vec<String> = r.coverage.iter().map(|c| format!("{c:.3}")).collect();
         text.push_str(&format!(
             "{};{};{};{}\n",
             s.id,
-            o.model,
-            mase.map(|m| format!("{m:.3}")).unwrap_or_default(),
+            r.model,
+            r.mase.map(|m| format!("{m:.3}")).unwrap_or_default(),
             covs.join(";")
         ));
     }
-    let covs: Vec<String> = total_cov
+    let evaluated = results.iter().filter(|r| r.is_some()).count();
+    let covs: Vec<String> = covered
         .iter()
-        .map(|c| format!("{:.3}", *c as f64 / total_points.max(1) as f64))
+        .map(|c| format!("{:.3}", c / points.max(1) as f64))
         .collect();
     text.push_str(&format!(
-        "ENSEMBLE ({} séries, {} exclues car trop courtes);;{};{}\n",
-        usable.len(),
-        series.len() - usable.len(),
-        if total_mase.1 > 0 {
-            format!("{:.3}", total_mase.0 / total_mase.1 as f64)
+        "ENSEMBLE ({evaluated} séries, {} exclues car trop courtes);;{};{}\n",
+        series.len() - evaluated,
+        if mase_n > 0 {
+            format!("{:.3}", mase_sum / mase_n as f64)
         } else {
             String::new()
         },
         covs.join(";")
     ));
-    let _ = std::io::stdout().flush();
     text
 }

@@ -23,3 +23,4 @@ pub enum ForecastError {
     #[error("écriture de {path} impossible : {1}", path = .0.display())]
     Output(PathBuf, String),
 }
+pub mod store;

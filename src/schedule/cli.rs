@@ -101,6 +101,12 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
             {
                 eprintln!("indicateurs recalculés");
             }
+            if matches!(outcome.status, Status::Success | Status::Degraded)
+                && job.kind != JobKind::Forecasts
+                && crate::forecast::store::rebuild_if_pending(&mut rebuild_db.connect()?)?
+            {
+                eprintln!("prévisions recalculées");
+            }
             let s = &outcome.summary;
             match outcome.status {
                 Status::Success => {

@@ -31,6 +31,8 @@ pub enum JobKind {
     Scraper,
     /// France Travail *Marché du travail* statistics by métier (collector).
     MarcheDuTravail,
+    /// Recompute the forecast tables (`fc_*`) from the indicators.
+    Forecasts,
 }
 
 impl JobKind {
@@ -41,6 +43,7 @@ impl JobKind {
             JobKind::Opendata => "open data",
             JobKind::Scraper => "site d'offres",
             JobKind::MarcheDuTravail => "collecteur",
+            JobKind::Forecasts => "prévisions",
         }
     }
 }
@@ -101,7 +104,7 @@ impl JobDef {
                 .param_str("source")
                 .and_then(|s| s.parse::<crate::collect::import::ImportSource>().ok())
                 .map(|s| s.source_id()),
-            JobKind::Indicators | JobKind::Scraper => None,
+            JobKind::Indicators | JobKind::Scraper | JobKind::Forecasts => None,
         }
     }
 
@@ -220,6 +223,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "jobs/marche-du-travail.toml",
         include_str!("../../jobs/marche-du-travail.toml"),
+    ),
+    (
+        "jobs/forecasts.toml",
+        include_str!("../../jobs/forecasts.toml"),
     ),
     (
         "jobs/indicators.toml",

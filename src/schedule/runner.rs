@@ -408,6 +408,22 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
                 ..Default::default()
             }))
         }
+        JobKind::Forecasts => {
+            let cancel = ctx.cancel.clone();
+            ctx.db
+                .call_derived(move |c| {
+                    let tx = c.transaction()?;
+                    crate::forecast::store::rebuild(&tx)?;
+                    cancel.check()?;
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await?;
+            Ok(BodyResult::Done(RunSummary {
+                note: Some("prévisions recalculées".into()),
+                ..Default::default()
+            }))
+        }
     }
 }
 

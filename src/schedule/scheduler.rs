@@ -71,7 +71,14 @@ impl Scheduler {
             .cloned()
         {
             let s = this.clone();
-            handles.push(tokio::spawn(async move { s.rebuild_loop(job).await }));
+            let forecasts = this
+                .jobs
+                .iter()
+                .find(|j| j.kind == JobKind::Forecasts)
+                .cloned();
+            handles.push(tokio::spawn(
+                async move { s.rebuild_loop(job, forecasts).await },
+            ));
         }
         handles
     }
@@ -174,7 +181,11 @@ impl Scheduler {
     /// configuration), one rebuild at a time: after each run of any job, and once at start. A
     /// change arriving during a rebuild (not in its snapshot) starts another one; a failed
     /// rebuild waits for the next run instead of retrying in a loop (its own retries apply).
-    async fn rebuild_loop(&self, job: JobDef) {
+    /// The forecasts (when that job exists) follow each rebuild of the indicators.
+    async fn rebuild_loop(&self, job: JobDef, forecasts: Option<JobDef>) {
+        // The indicators build the forecasts were last attempted on: a failed forecast run is
+        // not retried in a loop, only after the next rebuild (or by its own schedule).
+        let mut forecasts_tried: Option<chrono::NaiveDateTime> = None;
         loop {
             let notified = self.runner.finished.notified();
             let pending = self
@@ -198,6 +209,30 @@ impl Scheduler {
                     false
                 }
             };
+            if let Some(fc) = &forecasts {
+                let state = self
+                    .runner
+                    .db
+                    .call(|c| {
+                        let built: Option<chrono::NaiveDateTime> = c.query_row(
+                            "SELECT max(built_at) FROM derived_state WHERE name = ?",
+                            [crate::indicators::REBUILD],
+                            |r| r.get(0),
+                        )?;
+                        Ok((crate::forecast::store::pending(c)?, built))
+                    })
+                    .await;
+                if let Ok((true, built)) = state {
+                    if built == forecasts_tried || self.runner.is_running(&fc.name) {
+                        // already tried on this build, or running
+                    } else {
+                        forecasts_tried = built;
+                        if let Err(e) = self.runner.run(fc, Trigger::Change, None).await {
+                            tracing::debug!(job = %fc.name, "{e}");
+                        }
+                    }
+                }
+            }
             if rebuilt {
                 continue; // something may have changed during the rebuild
             }

@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "analytics",
         sql: include_str!("migrations/0006_analytics.sql"),
     },
+    Migration {
+        version: 7,
+        name: "forecasts",
+        sql: include_str!("migrations/0007_forecasts.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -2,6 +2,7 @@
 //! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
 mod analytics;
 mod api;
+mod api_previsions;
 mod api_secteurs;
 mod error;
 mod extract;
@@ -101,6 +102,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/territoires/{kind}/{code}/competences",
             get(api_secteurs::competences),
+        )
+        .route(
+            "/api/v1/territoires/{kind}/{code}/previsions",
+            get(api_previsions::previsions),
         )
         .route("/api/v1/filieres", get(analytics::filieres))
         .route("/api/v1/filieres/{id}", get(analytics::filiere))

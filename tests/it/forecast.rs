@@ -308,3 +308,107 @@ fn each_kind_of_bad_row_is_named_and_nothing_is_written() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--level"));
     assert!(!dir.path().join("out.csv").exists());
 }
+
+#[tokio::test]
+async fn the_forecast_tables_hold_every_family_with_accuracy_and_the_api_serves_them() {
+    use crate::helpers::{count, TestApp};
+    let app = TestApp::spawn().await;
+    {
+        let mut c = app.db.db.connect().unwrap();
+        assert!(observatoire::forecast::store::pending(&c).unwrap());
+        assert!(observatoire::forecast::store::rebuild_if_pending(&mut c).unwrap());
+        assert!(!observatoire::forecast::store::pending(&c).unwrap());
+    }
+    let db = &app.db.db;
+    // One forecast per zone with an unemployment series, 8 quarters each.
+    let zones = count(
+        db,
+        "SELECT count(DISTINCT code) FROM ind_chomage WHERE kind = 'ze'",
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) FROM fc_series WHERE family = 'chomage'"
+        ),
+        zones
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) FROM fc_points WHERE family = 'chomage'"
+        ),
+        zones * 8
+    );
+    for family in ["emploi", "emploi_secteur", "defm", "tension_dares"] {
+        let n = count(
+            db,
+            &format!("SELECT count(*) FROM fc_series WHERE family = '{family}'"),
+        );
+        assert!(n > 0, "{family}");
+    }
+    // Counts never below zero, rates within [0, 100], intervals nested around the mean.
+    assert_eq!(count(db, "SELECT count(*) FROM fc_points WHERE family IN ('emploi', 'defm', 'emploi_secteur') AND (lo95 < 0 OR mean < 0)"), 0);
+    assert_eq!(
+        count(
+            db,
+            "SELECT count(*) FROM fc_points WHERE family = 'chomage' AND (lo95 < 0 OR hi95 > 100)"
+        ),
+        0
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM fc_points WHERE NOT (lo95 <= lo80 AND lo80 <= mean AND mean <= hi80 AND hi80 <= hi95)"), 0);
+    // Every series carries its model, calibration, accuracy, source and vintage.
+    assert_eq!(count(db, "SELECT count(*) FROM fc_series WHERE points >= 20 AND (backtest_mase IS NULL OR holdout_coverage95 IS NULL)"), 0);
+    // The embedded offers cover days, not 24 months: no offers forecast, and it is said.
+    assert_eq!(
+        count(db, "SELECT count(*) FROM fc_series WHERE family = 'offres'"),
+        0
+    );
+    assert_eq!(count(db, "SELECT count(*) FROM fc_accuracy WHERE family = 'offres' AND note LIKE '%24 périodes%'"), 1);
+    let (mase, cov95): (f64, f64) = db
+        .connect()
+        .unwrap()
+        .query_row(
+            "SELECT holdout_mase, coverage95 FROM fc_accuracy WHERE family = 'chomage'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    eprintln!(
+        "chômage par zone, 8 trimestres réservés : MASE {mase:.3}, couverture 95 % {cov95:.3}"
+    );
+    assert!(
+        mase < 2.347,
+        "no worse than naive on this cut (2.347): {mase}"
+    );
+
+    let body: serde_json::Value = app
+        .get("/api/v1/territoires/ze/2815/previsions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = body["items"].as_array().unwrap();
+    let chomage = items
+        .iter()
+        .find(|i| i["family"] == "chomage")
+        .expect("chômage forecast");
+    assert_eq!(chomage["forecast"].as_array().unwrap().len(), 8);
+    assert_eq!(chomage["history"]["last"], "2023-Q3");
+    assert_eq!(chomage["forecast"][0]["period"], "2023-Q4");
+    assert!(chomage["accuracy"]["holdout_coverage95"].is_number());
+    assert!(
+        chomage["sources"].as_array().is_some_and(|s| !s.is_empty()),
+        "{chomage}"
+    );
+    assert!(
+        items.iter().any(|i| i["family"] == "emploi_secteur"),
+        "Rouen has sectors"
+    );
+    assert!(body["accuracy"].as_array().unwrap().len() == 6);
+    app.assert_problems(&[
+        ("/api/v1/territoires/ze/2815/previsions?famille=meteo", 400),
+        ("/api/v1/territoires/ze/9999/previsions", 404),
+        ("/api/v1/territoires/xx/2815/previsions", 404),
+    ])
+    .await;
+}
