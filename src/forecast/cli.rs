@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::engine::{self, Analysis, Bound, Outcome, Settings};
+use super::holdout;
 use super::period::{Frequency, Period};
 use super::ForecastError;
 
@@ -156,44 +157,53 @@ fn settings_for(args: &Args, frequency: Frequency) -> Settings {
     s
 }
 
-/// Forecasts a batch, grouping series by frequency (each group calibrated on its own errors).
+/// Runs `run` once per frequency present, on that frequency's series (their values, bounds
+/// and settings: each group is calibrated on its own errors), and returns its results in the
+/// order of `series`.
+fn per_frequency<T>(
+    series: &[&Series],
+    args: &Args,
+    run: impl Fn(&[&[f64]], &[Bound], &Settings) -> Vec<T>,
+) -> Vec<T> {
+    let mut out: Vec<Option<T>> = (0..series.len()).map(|_| None).collect();
+    let mut frequencies: Vec<Frequency> = series.iter().map(|s| s.frequency()).collect();
+    frequencies.sort();
+    frequencies.dedup();
+    for f in frequencies {
+        let idx: Vec<usize> = (0..series.len())
+            .filter(|&i| series[i].frequency() == f)
+            .collect();
+        let values: Vec<&[f64]> = idx.iter().map(|&i| series[i].values.as_slice()).collect();
+        let bounds: Vec<Bound> = values.iter().map(|v| engine::infer_bound(v)).collect();
+        for (i, r) in idx
+            .into_iter()
+            .zip(run(&values, &bounds, &settings_for(args, f)))
+        {
+            out[i] = Some(r);
+        }
+    }
+    out.into_iter()
+        .map(|o| o.expect("every series in one frequency group"))
+        .collect()
+}
+
+/// Forecasts every series (phase one on every core).
 fn forecast_all(
     series: &[&Series],
     args: &Args,
     progress: &indicatif::ProgressBar,
 ) -> Vec<Outcome> {
-    let mut out: Vec<Option<Outcome>> = vec![None; series.len()];
-    let mut frequencies: Vec<Frequency> = series.iter().map(|s| s.frequency()).collect();
-    frequencies.sort();
-    frequencies.dedup();
-    for f in frequencies {
-        let settings = settings_for(args, f);
-        let idx: Vec<usize> = (0..series.len())
-            .filter(|&i| series[i].frequency() == f)
-            .collect();
-        let analyses: Vec<Analysis> = idx
+    per_frequency(series, args, |values, bounds, settings| {
+        let analyses: Vec<Analysis> = values
             .par_iter()
-            .map(|&i| {
-                let v = &series[i].values;
-                let a = engine::analyse(v, &settings);
+            .map(|v| {
+                let a = engine::analyse(v, settings);
                 progress.inc(1);
                 a
             })
             .collect();
-        let bounds: Vec<Bound> = idx
-            .iter()
-            .map(|&i| engine::infer_bound(&series[i].values))
-            .collect();
-        for (i, o) in idx
-            .into_iter()
-            .zip(engine::finish(analyses, &settings, &bounds))
-        {
-            out[i] = Some(o);
-        }
-    }
-    out.into_iter()
-        .map(|o| o.expect("every series forecast"))
-        .collect()
+        engine::finish(analyses, settings, bounds)
+    })
 }
 
 fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
@@ -299,7 +309,7 @@ fn write_output(
 }
 
 /// Holds out the last `horizon` points of each series, forecasts from the rest with the whole
-/// procedure ([`engine::holdout`]) and reports MASE and interval coverage per series and overall.
+/// procedure ([`holdout::holdout`]) and reports MASE and interval coverage per series and overall.
 pub fn backtest(series: &[&Series], args: &Args) -> String {
     let mut text = String::new();
     let levels: Vec<String> = args
@@ -308,24 +318,10 @@ pub fn backtest(series: &[&Series], args: &Args) -> String {
         .map(|l| format!("couverture{l}"))
         .collect();
     text.push_str(&format!("series_id;modele;mase;{}\n", levels.join(";")));
-    let mut frequencies: Vec<Frequency> = series.iter().map(|s| s.frequency()).collect();
-    frequencies.sort();
-    frequencies.dedup();
     let progress = bar(series.len() as u64, "évaluation");
-    let mut results = vec![None; series.len()];
-    for f in frequencies {
-        let idx: Vec<usize> = (0..series.len())
-            .filter(|&i| series[i].frequency() == f)
-            .collect();
-        let values: Vec<&[f64]> = idx.iter().map(|&i| series[i].values.as_slice()).collect();
-        let bounds: Vec<Bound> = values.iter().map(|v| engine::infer_bound(v)).collect();
-        let scores = engine::holdout_with(&values, &bounds, &settings_for(args, f), &|| {
-            progress.inc(1)
-        });
-        for (i, r) in idx.into_iter().zip(scores) {
-            results[i] = r;
-        }
-    }
+    let results = per_frequency(series, args, |values, bounds, settings| {
+        holdout::holdout_with(values, bounds, settings, &|| progress.inc(1))
+    });
     progress.finish_and_clear();
     let (mut mase_sum, mut mase_n, mut points) = (0.0, 0usize, 0usize);
     let mut covered = vec![0.0; args.levels.len()];

@@ -344,55 +344,9 @@ fn conformal_quantile(values: &mut [f64], level: f64) -> Option<f64> {
     Some(values[rank - 1])
 }
 
-fn normal_quantile(level: f64) -> f64 {
+pub(crate) fn normal_quantile(level: f64) -> f64 {
     // Two-sided: z such that P(|Z| <= z) = level.
-    inverse_normal_cdf(0.5 + level / 2.0)
-}
-
-/// Acklam's rational approximation of the normal quantile (relative error < 1.2e-9).
-fn inverse_normal_cdf(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969_683_028_665_376e1,
-        2.209_460_984_245_205e2,
-        -2.759_285_104_469_687e2,
-        1.383_577_518_672_69e2,
-        -3.066_479_806_614_716e1,
-        2.506_628_277_459_239,
-    ];
-    const B: [f64; 5] = [
-        -5.447_609_879_822_406e1,
-        1.615_858_368_580_409e2,
-        -1.556_989_798_598_866e2,
-        6.680_131_188_771_972e1,
-        -1.328_068_155_288_572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784_894_002_430_293e-3,
-        -3.223_964_580_411_365e-1,
-        -2.400_758_277_161_838,
-        -2.549_732_539_343_734,
-        4.374_664_141_464_968,
-        2.938_163_982_698_783,
-    ];
-    const D: [f64; 4] = [
-        7.784_695_709_041_462e-3,
-        3.224_671_290_700_398e-1,
-        2.445_134_137_142_996,
-        3.754_408_661_907_416,
-    ];
-    let plow = 0.02425;
-    if p < plow {
-        let q = (-2.0 * p.ln()).sqrt();
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    } else if p <= 1.0 - plow {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    } else {
-        -inverse_normal_cdf(1.0 - p)
-    }
+    distrs::Normal::ppf(0.5 + level / 2.0, 0.0, 1.0)
 }
 
 /// Per level, per horizon step: the multiplier of the own deviation pooled over the batch.
@@ -531,72 +485,4 @@ mod tests {
         assert_eq!(conformal_quantile(&mut v, 0.95), Some(19.0));
         assert_eq!(conformal_quantile(&mut v[..10], 0.95), None);
     }
-}
-
-/// Accuracy of one series on its held-out last `horizon` points.
-#[derive(Debug, Clone)]
-pub struct Holdout {
-    /// Scaled by the in-sample lag-1 naive MAE of the kept part (statsforecast / M4 usage).
-    pub mase: Option<f64>,
-    pub mase_naive: Option<f64>,
-    /// Share of held-out points inside each level's interval.
-    pub coverage: Vec<f64>,
-    pub model: String,
-}
-
-/// Holds out the last `horizon` points of each series long enough (more than `horizon + 1`
-/// points), reruns the whole procedure (selection and calibration) on the rest, and scores the
-/// held-out points. `None` for the series too short to evaluate.
-pub fn holdout(series: &[&[f64]], bounds: &[Bound], s: &Settings) -> Vec<Option<Holdout>> {
-    holdout_with(series, bounds, s, &|| {})
-}
-
-/// [`holdout`], calling `tick` after each series' analysis (progress bars).
-pub fn holdout_with(
-    series: &[&[f64]],
-    bounds: &[Bound],
-    s: &Settings,
-    tick: &(dyn Fn() + Sync),
-) -> Vec<Option<Holdout>> {
-    let h = s.horizon;
-    let idx: Vec<usize> = (0..series.len())
-        .filter(|&i| series[i].len() > h + 1)
-        .collect();
-    let analyses: Vec<Analysis> = idx
-        .par_iter()
-        .map(|&i| {
-            let a = analyse(&series[i][..series[i].len() - h], s);
-            tick();
-            a
-        })
-        .collect();
-    let b: Vec<Bound> = idx.iter().map(|&i| bounds[i]).collect();
-    let outcomes = finish(analyses, s, &b);
-    let mut out = vec![None; series.len()];
-    for (&i, o) in idx.iter().zip(outcomes) {
-        let (train, test) = series[i].split_at(series[i].len() - h);
-        let scale = naive_scale(train, 1);
-        let mae = |f: &mut dyn Iterator<Item = f64>| {
-            test.iter().zip(f).map(|(y, f)| (y - f).abs()).sum::<f64>() / h as f64
-        };
-        let last = train[train.len() - 1];
-        out[i] = Some(Holdout {
-            mase: scale.map(|sc| mae(&mut o.mean.iter().copied()) / sc),
-            mase_naive: scale.map(|sc| mae(&mut std::iter::repeat(last)) / sc),
-            coverage: o
-                .intervals
-                .iter()
-                .map(|(lo, hi)| {
-                    let inside = test
-                        .iter()
-                        .enumerate()
-                        .filter(|(k, y)| lo[*k] <= **y && **y <= hi[*k])
-                        .count();
-                    inside as f64 / h as f64
-                })
-                .collect(),
-            model: o.model,
-        });
-    }
-    out
 }

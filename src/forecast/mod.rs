@@ -4,6 +4,7 @@
 //! tables built from the indicators for the pages ([`store`]).
 pub mod cli;
 pub mod engine;
+pub mod holdout;
 pub mod models;
 pub mod period;
 

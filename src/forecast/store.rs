@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use duckdb::Connection;
 
 use super::engine::{self, Bound, Settings};
+use super::holdout;
 use super::period::Period;
 
 /// `derived_state` name of the forecasts rebuild.
@@ -199,7 +200,7 @@ fn family(conn: &Connection, f: &Family) -> Result<()> {
     let bounds = vec![f.bound; series.len()];
     let outcomes = engine::forecast_batch(&values, &bounds, &settings);
     let slices: Vec<&[f64]> = values.iter().map(|v| v.as_slice()).collect();
-    let held = engine::holdout(&slices, &bounds, &settings);
+    let held = holdout::holdout(&slices, &bounds, &settings);
     let mut sp = conn.appender("fc_series")?;
     for ((s, o), h) in series.iter().zip(&outcomes).zip(&held) {
         let last = s.start.plus(s.values.len() as i64 - 1);
@@ -252,7 +253,7 @@ fn family(conn: &Connection, f: &Family) -> Result<()> {
     }
     pp.flush()?;
     drop(pp);
-    let scored: Vec<&engine::Holdout> = held.iter().flatten().collect();
+    let scored: Vec<&holdout::Holdout> = held.iter().flatten().collect();
     let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
     conn.execute(
         "INSERT INTO fc_accuracy VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, now()::TIMESTAMP)",

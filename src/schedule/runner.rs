@@ -392,39 +392,44 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             }
         }
         JobKind::Indicators => {
-            let cancel = ctx.cancel.clone();
-            ctx.db
-                .call_derived(move |c| {
-                    let tx = c.transaction()?;
-                    crate::indicators::rebuild(&tx)?;
-                    crate::failpoint!("indicators::before_commit", "indicators");
-                    cancel.check()?;
-                    tx.commit()?;
-                    Ok(())
-                })
-                .await?;
-            Ok(BodyResult::Done(RunSummary {
-                note: Some("indicateurs recalculés".into()),
-                ..Default::default()
-            }))
+            derived(ctx, "indicateurs recalculés", |tx| {
+                crate::indicators::rebuild(tx)?;
+                crate::failpoint!("indicators::before_commit", "indicators");
+                Ok(())
+            })
+            .await
         }
         JobKind::Forecasts => {
-            let cancel = ctx.cancel.clone();
-            ctx.db
-                .call_derived(move |c| {
-                    let tx = c.transaction()?;
-                    crate::forecast::store::rebuild(&tx)?;
-                    cancel.check()?;
-                    tx.commit()?;
-                    Ok(())
-                })
-                .await?;
-            Ok(BodyResult::Done(RunSummary {
-                note: Some("prévisions recalculées".into()),
-                ..Default::default()
-            }))
+            derived(
+                ctx,
+                "prévisions recalculées",
+                crate::forecast::store::rebuild,
+            )
+            .await
         }
     }
+}
+
+/// Rebuilds derived tables in one transaction, committed only if the run was not cancelled.
+async fn derived(
+    ctx: &JobCtx,
+    note: &str,
+    rebuild: fn(&duckdb::Connection) -> Result<()>,
+) -> Result<BodyResult> {
+    let cancel = ctx.cancel.clone();
+    ctx.db
+        .call_derived(move |c| {
+            let tx = c.transaction()?;
+            rebuild(&tx)?;
+            cancel.check()?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+    Ok(BodyResult::Done(RunSummary {
+        note: Some(note.into()),
+        ..Default::default()
+    }))
 }
 
 /// Last run of a job that did not fail: succeeded, was skipped for lack of credentials (a
