@@ -15,6 +15,15 @@ apt_install() {
 command -v npm >/dev/null 2>&1 || apt_install npm
 if [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-dejavu-core; fi
 
+# Python tools of the tests (an independent OpenAPI validator) in a virtualenv of their own.
+VENV="$HOME/.cache/observatoire/venv"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'openapi-spec-validator==0.7.*'
+fi
+export OBSERVATOIRE_TEST_PYTHON="$VENV/bin/python"
+
 # A persistent target dir: a warm run takes minutes, a cold one about ten.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/observatoire/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

@@ -101,7 +101,8 @@ pub(super) fn source_list(all: &HashMap<String, Value>, ids: &str) -> Vec<Value>
         .collect()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TensionQuery {
     pub nomenclature: Option<String>,
@@ -113,6 +114,11 @@ pub struct TensionQuery {
 
 pub const NOMENCLATURES: [&str; 4] = ["fap2021", "fap2009", "rome", "filiere"];
 
+#[utoipa::path(get, path = "/api/v1/territoires/{kind}/{code}/tension", tag = "tension", params(super::api_doc::TerritoryPath, TensionQuery, super::api_doc::ExportFormat), responses(
+        (status = 200, description = "métiers en tension du territoire (indicateur composite, composantes, niveau 1–5, secret)", body = serde_json::Value),
+        (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn tension(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
@@ -220,7 +226,8 @@ pub async fn tension(
     found(out)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OffresQuery {
     pub by: Option<String>,
@@ -259,6 +266,11 @@ struct OffresItem {
     sources: Vec<Value>,
 }
 
+#[utoipa::path(get, path = "/api/v1/territoires/{kind}/{code}/offres", tag = "offres", params(super::api_doc::TerritoryPath, OffresQuery, super::api_doc::ExportFormat), responses(
+        (status = 200, description = "offres d'emploi par métier, secteur, filière ou mois", body = serde_json::Value),
+        (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn offres(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
@@ -353,6 +365,7 @@ pub async fn offres(
     found(out)
 }
 
+#[utoipa::path(get, path = "/api/v1/filieres", tag = "filieres", params(super::api_doc::ExportFormat), responses((status = 200, description = "filières déclarées et intégrées", body = serde_json::Value)))]
 pub async fn filieres(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
     let list = state
         .db
@@ -372,13 +385,19 @@ pub async fn filieres(State(state): State<AppState>) -> Result<Json<Value>, AppE
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FiliereQuery {
     /// `kind:code`, e.g. `ze:2815`.
     pub territory: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/filieres/{id}", tag = "filieres", params(("id" = String, Path, description = "identifiant de la filière"), FiliereQuery, super::api_doc::ExportFormat), responses(
+        (status = 200, description = "une filière, ses métiers et secteurs, et ses indicateurs dans un territoire", body = serde_json::Value),
+        (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "filière ou territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn filiere(
     State(state): State<AppState>,
     P(id): P<String>,

@@ -8,12 +8,13 @@ use super::{AppError, AppState};
 
 pub const KINDS: &[&str] = &["ze", "bassin", "dep", "reg", "custom", "fr"];
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TerritoiresQuery {
     kind: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Territoire {
     kind: String,
     code: String,
@@ -24,6 +25,7 @@ pub struct Territoire {
     followed: bool,
 }
 
+#[utoipa::path(get, path = "/api/v1/territoires", tag = "territoires", params(TerritoiresQuery, super::api_doc::ExportFormat), responses((status = 200, description = "territoires, suivis en premier", body = Vec<Territoire>), (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json")))]
 pub async fn territoires(
     State(state): State<AppState>,
     Q(q): Q<TerritoiresQuery>,

@@ -18,13 +18,19 @@ pub const FAMILIES: [&str; 6] = [
     "offres",
 ];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PrevisionsQuery {
     /// One family (default: all): chomage, emploi, emploi_secteur, defm, tension_dares, offres.
     pub famille: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/territoires/{kind}/{code}/previsions", tag = "previsions", params(super::api_doc::TerritoryPath, PrevisionsQuery, super::api_doc::ExportFormat), responses(
+        (status = 200, description = "prévisions avec intervalles 80/95 % calibrés et précision mesurée", body = serde_json::Value),
+        (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn previsions(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,

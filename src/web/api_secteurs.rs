@@ -9,7 +9,8 @@ use super::analytics::{bad, check_kind, found, paging, source_list, sources, ter
 use super::extract::{P, Q};
 use super::{AppError, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SecteursQuery {
     /// `a38` (default) or `a88`.
@@ -20,6 +21,11 @@ pub struct SecteursQuery {
     pub per_page: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/api/v1/territoires/{kind}/{code}/secteurs", tag = "secteurs", params(super::api_doc::TerritoryPath, SecteursQuery, super::api_doc::ExportFormat), responses(
+        (status = 200, description = "dynamique de l'emploi salarié par secteur (A38/A88)", body = serde_json::Value),
+        (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn secteurs(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
@@ -103,7 +109,8 @@ pub async fn secteurs(
     found(out)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CompetencesQuery {
     /// `observee` (default), `structurelle`, `emergente`, `transferable`.
@@ -117,6 +124,11 @@ pub struct CompetencesQuery {
 
 pub const NATURES: [&str; 4] = ["observee", "structurelle", "emergente", "transferable"];
 
+#[utoipa::path(get, path = "/api/v1/territoires/{kind}/{code}/competences", tag = "competences", params(super::api_doc::TerritoryPath, CompetencesQuery, super::api_doc::ExportFormat), responses(
+        (status = 200, description = "compétences demandées (observées dans les offres, structurelles, émergentes, transférables)", body = serde_json::Value),
+        (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn competences(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,

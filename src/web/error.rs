@@ -2,6 +2,19 @@
 use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+/// RFC 9457 problem details, the body of every `/api` error.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[schema(rename = "type")]
+    pub kind: &'static str,
+    /// Short French title ("Requête invalide", "Page introuvable").
+    pub title: &'static str,
+    pub status: u16,
+    /// What is wrong, in French, naming the parameter.
+    pub detail: String,
+}
+
 #[derive(Debug)]
 pub struct AppError {
     pub status: StatusCode,
@@ -57,16 +70,16 @@ impl IntoResponse for AppError {
             self.detail
         };
         if self.api {
-            let body = serde_json::json!({
-                "type": "about:blank",
-                "title": self.title,
-                "status": self.status.as_u16(),
-                "detail": detail,
-            });
+            let body = Problem {
+                kind: "about:blank",
+                title: self.title,
+                status: self.status.as_u16(),
+                detail,
+            };
             return (
                 self.status,
                 [(header::CONTENT_TYPE, "application/problem+json")],
-                body.to_string(),
+                serde_json::to_string(&body).unwrap_or_default(),
             )
                 .into_response();
         }

@@ -14,7 +14,7 @@ use super::{AppError, AppState};
 use crate::schedule::clock::{self, TZ};
 use crate::schedule::runner::Trigger;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct JobView {
     name: String,
     kind: String,
@@ -26,6 +26,8 @@ pub struct JobView {
     retries: u32,
     after: Vec<String>,
     running: bool,
+    /// The last runs: started_at, finished_at, status, rows, duration.
+    #[schema(value_type = Vec<Object>)]
     last_runs: Vec<crate::status::JobRun>,
 }
 
@@ -67,6 +69,7 @@ async fn views(state: &AppState) -> Result<Vec<JobView>, AppError> {
 
 /// The jobs, each with its schedule, next run (Europe/Paris) and last runs. Job files that could
 /// not be read are listed on `/admin/jobs` and in the start-up log.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(super::api_doc::ExportFormat), responses((status = 200, description = "tâches planifiées, prochaine exécution (Europe/Paris) et dernières exécutions", body = Vec<JobView>)))]
 pub async fn api_jobs(State(state): State<AppState>) -> Result<Json<Vec<JobView>>, AppError> {
     let mut views = views(&state).await.map_err(AppError::api)?;
     // Errors and notes stay on /admin/jobs.

@@ -2,9 +2,11 @@
 //! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
 mod analytics;
 mod api;
+mod api_doc;
 mod api_previsions;
 mod api_secteurs;
 mod error;
+mod export;
 mod extract;
 mod format;
 mod health;
@@ -81,35 +83,20 @@ pub(crate) fn templates() -> Environment<'static> {
 }
 
 pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_doc::api(state.clone());
+    let doc = Arc::new(doc.to_pretty_json().unwrap_or_default());
     Router::new()
         .route("/", get(home::page))
         .route("/territoires/{kind}/{code}", get(territoire::page))
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))
-        .route("/api/v1/territoires", get(api::territoires))
         .route(
-            "/api/v1/territoires/{kind}/{code}/tension",
-            get(analytics::tension),
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], (*doc).clone()) }
+            }),
         )
-        .route(
-            "/api/v1/territoires/{kind}/{code}/offres",
-            get(analytics::offres),
-        )
-        .route(
-            "/api/v1/territoires/{kind}/{code}/secteurs",
-            get(api_secteurs::secteurs),
-        )
-        .route(
-            "/api/v1/territoires/{kind}/{code}/competences",
-            get(api_secteurs::competences),
-        )
-        .route(
-            "/api/v1/territoires/{kind}/{code}/previsions",
-            get(api_previsions::previsions),
-        )
-        .route("/api/v1/filieres", get(analytics::filieres))
-        .route("/api/v1/filieres/{id}", get(analytics::filiere))
-        .route("/api/v1/jobs", get(jobs::api_jobs))
         .route("/admin/jobs", get(jobs::admin_page))
         .route(
             "/admin/jobs/{name}/run",
@@ -117,11 +104,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/metrics", get(metrics::metrics))
         .route("/static/style.css", get(style))
-        .fallback(error::not_found)
-        .layer(axum::middleware::from_fn_with_state(
+        // per route, so that the route is known; the API tracks its own routes
+        .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
+        // `/api/v1/…` and every unknown address (the API answers its 404s as problem+json, the
+        // others as a French page)
+        .fallback_service(api)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -5,6 +5,7 @@ mod browser;
 mod cli;
 mod competences;
 mod crash;
+mod exports;
 mod forecast;
 mod francetravail;
 mod ft_mock;

@@ -1,0 +1,83 @@
+//! The `/api/v1` router and its OpenAPI 3.1 document, built together by `utoipa-axum` from the
+//! handlers' `#[utoipa::path]` annotations and parameter types, so the document cannot drift from
+//! the routes: a route is added here once and appears in both.
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{analytics, api, api_previsions, api_secteurs, jobs, AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Observatoire emploi et compétences — API",
+        description = "Indicateurs territoriaux de l'emploi (tension, offres, secteurs, compétences, prévisions), \
+chacun avec sa source, son millésime et sa méthode (/methodologie). Erreurs au format application/problem+json. \
+Toute collection s'exporte avec ?format=csv (UTF-8 avec BOM, « ; », virgule décimale), xlsx (onglet Sources) ou parquet.",
+        version = env!("CARGO_PKG_VERSION"),
+        license(name = "Données : Licence Ouverte 2.0 / conditions de chaque source (voir /methodologie#sources)"),
+    ),
+    tags(
+        (name = "territoires", description = "territoires : zones d'emploi, bassins BMO, départements, régions, territoires déclarés"),
+        (name = "tension", description = "métiers en tension"),
+        (name = "offres", description = "offres d'emploi"),
+        (name = "secteurs", description = "dynamique sectorielle"),
+        (name = "competences", description = "compétences demandées"),
+        (name = "previsions", description = "prévisions à 12 mois"),
+        (name = "filieres", description = "filières"),
+        (name = "jobs", description = "tâches planifiées"),
+    )
+)]
+struct ApiDoc;
+
+/// The territory of a path: its kind and code.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // read by the path extractor as a tuple; here for the document
+pub struct TerritoryPath {
+    /// `ze` (zone d'emploi 2020), `bassin` (bassin BMO), `dep`, `reg`, `custom`, `fr`.
+    kind: String,
+    /// Code of the territory (`2815`, `76`, `rouen-metropole`, `FR`).
+    code: String,
+}
+
+/// The download format of a collection.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read by the export middleware; here for the document
+pub struct ExportFormat {
+    /// `json` (default), `csv` (UTF-8 with BOM, `;`, decimal comma), `xlsx` (with a Sources sheet)
+    /// or `parquet`. Without `page`, every page of the collection is exported.
+    #[param(pattern = "^(json|csv|xlsx|parquet)$")]
+    format: Option<String>,
+}
+
+/// The API routes (with the export middleware in front) and the OpenAPI document.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::territoires))
+        .routes(routes!(analytics::tension))
+        .routes(routes!(analytics::offres))
+        .routes(routes!(api_secteurs::secteurs))
+        .routes(routes!(api_secteurs::competences))
+        .routes(routes!(api_previsions::previsions))
+        .routes(routes!(analytics::filieres))
+        .routes(routes!(analytics::filiere))
+        .routes(routes!(jobs::api_jobs))
+        .split_for_parts();
+    let inner: Router = router
+        .fallback(super::error::not_found)
+        .with_state(state.clone());
+    let outer = inner
+        .clone()
+        .layer(axum::middleware::from_fn_with_state(
+            inner,
+            super::export::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            super::metrics::track,
+        ));
+    (outer, doc)
+}

@@ -1,0 +1,322 @@
+//! Downloads of the API collections (`?format=csv|xlsx|parquet`) read back with DuckDB and
+//! calamine and compared with the derived tables; the OpenAPI document valid and covering every
+//! `/api/v1` route.
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::helpers::TestApp;
+
+/// `(metier, level, score)` of the zone's FAP 2021 tension rows, from the derived table.
+fn tension_rows(app: &TestApp) -> HashMap<String, (Option<i32>, Option<f64>)> {
+    let c = app.db.db.connect().unwrap();
+    let mut stmt = c
+        .prepare(
+            "SELECT metier, level, score FROM ind_tension
+             WHERE kind = 'ze' AND code = '2815' AND nomenclature = 'fap2021'",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+async fn download(app: &TestApp, path: &str, mime: &str) -> Vec<u8> {
+    let r = app.get(path).await;
+    assert_eq!(r.status(), 200, "{path}");
+    assert_eq!(r.headers()["content-type"], mime, "{path}");
+    let disp = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disp.starts_with("attachment; filename=\"observatoire_territoires_ze_2815_tension_"),
+        "{disp}"
+    );
+    assert!(r.headers().contains_key("x-observatoire-sources"));
+    r.bytes().await.unwrap().to_vec()
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9 * a.abs().max(1.0),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn every_tension_row_is_exported_in_csv_xlsx_and_parquet_equal_to_the_table() {
+    let app = TestApp::spawn().await;
+    let expected = tension_rows(&app);
+    // more rows than one API page: the export assembles every page
+    assert!(expected.len() > 50, "{}", expected.len());
+    let dir = tempfile::tempdir().unwrap();
+    let duck = duckdb::Connection::open_in_memory().unwrap();
+    let read_back = |sql: &str| -> HashMap<String, (Option<i32>, Option<f64>)> {
+        let mut stmt = duck.prepare(sql).unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+
+    // CSV: BOM, `;`, decimal comma — read by DuckDB with French settings
+    let csv = download(
+        &app,
+        "/api/v1/territoires/ze/2815/tension?format=csv",
+        "text/csv; charset=utf-8",
+    )
+    .await;
+    assert!(csv.starts_with(b"\xEF\xBB\xBFmetier;nomenclature;label;level;score;"));
+    let text = String::from_utf8(csv.clone()).unwrap();
+    assert!(
+        text.lines().nth(1).unwrap().contains(','),
+        "decimal comma: {}",
+        text.lines().nth(1).unwrap()
+    );
+    let csv_path = dir.path().join("t.csv");
+    std::fs::write(&csv_path, &csv).unwrap();
+    let got = read_back(&format!(
+        "SELECT metier, level::INTEGER, score::DOUBLE FROM read_csv('{}', delim = ';', decimal_separator = ',', header = true)",
+        csv_path.display()
+    ));
+    assert_eq!(got.len(), expected.len());
+    for (m, (level, score)) in &expected {
+        let (l, s) = got[m];
+        assert_eq!(l, *level, "{m}");
+        assert!(close(s, *score), "{m}: {s:?} vs {score:?}");
+    }
+
+    // Parquet: typed columns and the provenance in the metadata
+    let pq = download(
+        &app,
+        "/api/v1/territoires/ze/2815/tension?format=parquet",
+        "application/vnd.apache.parquet",
+    )
+    .await;
+    let pq_path = dir.path().join("t.parquet");
+    std::fs::write(&pq_path, &pq).unwrap();
+    let got = read_back(&format!(
+        "SELECT metier, level, score FROM '{}'",
+        pq_path.display()
+    ));
+    assert_eq!(got.len(), expected.len());
+    for (m, (level, score)) in &expected {
+        assert_eq!(got[m].0, *level, "{m}");
+        assert!(close(got[m].1, *score), "{m}");
+    }
+    let meta: Vec<(String, String)> = duck
+        .prepare(&format!(
+            "SELECT decode(key), decode(value) FROM parquet_kv_metadata('{}')",
+            pq_path.display()
+        ))
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let meta: HashMap<_, _> = meta.into_iter().collect();
+    assert!(meta["source"].contains("BMO"), "{meta:?}");
+    assert!(meta["extrait_le"].starts_with("20"), "{meta:?}");
+    assert_eq!(meta["methode"], "/methodologie#tension");
+
+    // XLSX: a header row, numbers as numbers, and a Sources sheet
+    let xlsx = download(
+        &app,
+        "/api/v1/territoires/ze/2815/tension?format=xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await;
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(xlsx)).unwrap();
+    assert_eq!(wb.sheet_names(), ["Données", "Sources"]);
+    let data = wb.worksheet_range("Données").unwrap();
+    let head: Vec<String> = data
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let (im, il, is) = (
+        head.iter().position(|h| h == "metier").unwrap(),
+        head.iter().position(|h| h == "level").unwrap(),
+        head.iter().position(|h| h == "score").unwrap(),
+    );
+    assert_eq!(data.rows().count() - 1, expected.len());
+    for row in data.rows().skip(1) {
+        let m = row[im].to_string();
+        let (level, score) = expected[&m];
+        let num = |c: &Data| match c {
+            Data::Float(f) => Some(*f),
+            Data::Int(i) => Some(*i as f64),
+            Data::Empty => None,
+            other => panic!("{m}: not a number: {other:?}"),
+        };
+        assert_eq!(num(&row[il]).map(|f| f as i32), level, "{m}");
+        assert!(close(num(&row[is]), score), "{m}");
+    }
+    let sources = wb.worksheet_range("Sources").unwrap();
+    let all: Vec<String> = sources.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(
+        all.iter().any(|c| c.contains("Besoins en Main-d")),
+        "{all:?}"
+    );
+    assert!(all.iter().any(|c| c == "Extrait le"), "{all:?}");
+    assert!(all
+        .iter()
+        .any(|c| c.starts_with("/api/v1/territoires/ze/2815/tension")));
+
+    // one page when the caller asks for one
+    let one = app
+        .get("/api/v1/territoires/ze/2815/tension?format=csv&per_page=10&page=2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(one.lines().count(), 11);
+}
+
+#[tokio::test]
+async fn every_collection_exports_and_bad_formats_are_problems() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/api/v1/territoires?kind=dep",
+        "/api/v1/territoires/ze/2815/offres?by=rome",
+        "/api/v1/territoires/ze/2815/secteurs",
+        "/api/v1/territoires/ze/2815/competences",
+        "/api/v1/filieres",
+        "/api/v1/filieres/agroalimentaire?territory=ze:2815",
+        "/api/v1/jobs",
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let json: serde_json::Value = app.get(path).await.json().await.unwrap();
+        let r = app.get(&format!("{path}{sep}format=csv")).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let text = r.text().await.unwrap();
+        let rows = json
+            .get("items")
+            .or(json.get("metiers"))
+            .unwrap_or(&json)
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: {json}"))
+            .len();
+        // header + one line per row (jobs: runs are nested lists exploded per run, ≥ rows)
+        assert!(text.lines().count() > rows, "{path}: {rows} rows, {text}");
+        // `json` is the default and can be asked for
+        let same: serde_json::Value = app
+            .get(&format!("{path}{sep}format=json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(same, json, "{path}");
+    }
+    app.assert_problems(&[
+        ("/api/v1/territoires/ze/2815/tension?format=xml", 400),
+        (
+            "/api/v1/territoires/ze/2815/tension?format=csv&format=xlsx",
+            400,
+        ),
+        ("/api/v1/territoires/ze/9999/tension?format=csv", 404),
+        (
+            "/api/v1/territoires/ze/2815/tension?format=csv&niveau_min=9",
+            400,
+        ),
+        // not a collection: a filière without territory is one object
+        ("/api/v1/filieres/agroalimentaire?format=csv", 400),
+    ])
+    .await;
+}
+
+/// The interpreter of the test virtualenv made by `scripts/test.sh` (with openapi-spec-validator).
+fn test_python() -> std::path::PathBuf {
+    let p = std::env::var_os("OBSERVATOIRE_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap())
+                .join(".cache/observatoire/venv/bin/python")
+        });
+    assert!(
+        p.exists(),
+        "{} missing: run the tests with scripts/test.sh, which makes the virtualenv",
+        p.display()
+    );
+    p
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_valid_and_covers_every_api_route() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/openapi.json").await;
+    assert_eq!(r.status(), 200);
+    let doc: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    // every documented path answers (so the document describes real routes) …
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{kind}", "ze")
+            .replace("{code}", "2815")
+            .replace("{id}", "agroalimentaire");
+        let r = app.get(&concrete).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let params: Vec<&str> = item["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(params.contains(&"format"), "{path}: {params:?}");
+        assert!(item["get"]["responses"]["200"].is_object(), "{path}");
+    }
+    // … and every route of the API is documented
+    for route in [
+        "/api/v1/territoires",
+        "/api/v1/territoires/{kind}/{code}/tension",
+        "/api/v1/territoires/{kind}/{code}/offres",
+        "/api/v1/territoires/{kind}/{code}/secteurs",
+        "/api/v1/territoires/{kind}/{code}/competences",
+        "/api/v1/territoires/{kind}/{code}/previsions",
+        "/api/v1/filieres",
+        "/api/v1/filieres/{id}",
+        "/api/v1/jobs",
+    ] {
+        assert!(paths.contains_key(route), "{route} not documented");
+    }
+    let tension = &paths["/api/v1/territoires/{kind}/{code}/tension"]["get"];
+    let names: Vec<&str> = tension["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "kind",
+        "code",
+        "nomenclature",
+        "niveau_min",
+        "page",
+        "per_page",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    assert!(tension["responses"]["400"]["content"]["application/problem+json"].is_object());
+    // valid OpenAPI 3.1 for an independent validator
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let out = std::process::Command::new(test_python())
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
