@@ -79,6 +79,13 @@ pub enum Command {
         #[arg(long)]
         backtest: bool,
     },
+    /// Export every derived table (`ind_*`, `fc_*`) as Hive-partitioned Parquet (by territory
+    /// kind and year), with a manifest.json.
+    Export {
+        /// Destination folder.
+        #[arg(long)]
+        parquet: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -188,6 +195,24 @@ pub fn run(cli: Cli) -> Result<()> {
             if crate::indicators::rebuild_if_pending(&mut db.connect()?)? {
                 println!("Indicateurs recalculés.");
             }
+            Ok(())
+        }
+        Command::Export { parquet } => {
+            if !db_path.exists() {
+                anyhow::bail!(
+                    "base de données introuvable : {} (lancez d'abord `observatoire init`)",
+                    db_path.display()
+                );
+            }
+            let db = Db::open(&db_path)?;
+            let written = crate::store::export::parquet(&db.connect()?, &parquet)?;
+            let rows: i64 = written.iter().map(|t| t.rows).sum();
+            println!(
+                "{} tables ({} lignes) exportées en Parquet dans {} (manifest.json).",
+                written.len(),
+                rows,
+                parquet.display()
+            );
             Ok(())
         }
         Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),

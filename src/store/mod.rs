@@ -4,6 +4,7 @@
 //! connection, so no lock is ever held across an `.await`.
 pub mod changes;
 pub mod embedded;
+pub mod export;
 pub mod migrations;
 
 use std::path::{Path, PathBuf};

@@ -320,3 +320,92 @@ async fn the_openapi_document_is_valid_and_covers_every_api_route() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn export_parquet_writes_every_derived_table_hive_partitioned_and_fails_clearly() {
+    let (dir, db_path) = crate::helpers::test_db_file();
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+    let out_dir = dir.path().join("parquet");
+    let run = |dest: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_observatoire"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--db")
+            .arg(&db_path)
+            .args(["export", "--parquet"])
+            .arg(dest)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = run(&out_dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = observatoire::store::Db::open(&db_path).unwrap();
+    let c = db.connect().unwrap();
+    let tables: Vec<String> = c
+        .prepare("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ind\\_%' ESCAPE '\\' OR table_name LIKE 'fc\\_%' ESCAPE '\\'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(tables.len() >= 15, "{tables:?}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    for t in &tables {
+        let stored: i64 = c
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap();
+        let read: i64 = c
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM read_parquet('{}/{t}/**/*.parquet', hive_partitioning = true)",
+                    out_dir.display()
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(read, stored, "{t}");
+        let m = manifest["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["table"] == t.as_str())
+            .unwrap_or_else(|| panic!("{t} in manifest"));
+        assert_eq!(m["rows"], stored, "{t}");
+    }
+    // partitioned by territory kind and year; values equal to the table once read back
+    assert!(out_dir.join("ind_tension/kind=ze").is_dir());
+    assert!(out_dir.join("ind_chomage/kind=ze/annee=2023").is_dir());
+    let diff: i64 = c
+        .query_row(
+            &format!(
+                "SELECT count(*) FROM (
+                   SELECT kind, code, nomenclature, metier, level, score FROM ind_tension
+                   EXCEPT
+                   SELECT kind, code, nomenclature, metier, level, score
+                   FROM read_parquet('{}/ind_tension/**/*.parquet', hive_partitioning = true))",
+                out_dir.display()
+            ),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(diff, 0);
+    drop(c);
+    drop(db);
+    // a destination that cannot be written: a clear error, and the previous export is whole
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "x").unwrap();
+    let out = run(&blocker.join("sub"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("erreur : ") && err.contains("a-file"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out_dir.join("manifest.json").exists());
+}
