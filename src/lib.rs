@@ -15,4 +15,5 @@ pub mod startup;
 pub mod status;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod web;

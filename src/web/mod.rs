@@ -5,6 +5,8 @@ mod api;
 mod api_doc;
 mod api_previsions;
 mod api_secteurs;
+mod carte;
+mod charts;
 mod error;
 mod export;
 mod extract;
@@ -12,9 +14,11 @@ mod format;
 mod health;
 mod home;
 mod jobs;
+mod maps;
 mod methodologie;
 pub mod metrics;
 mod territoire;
+mod territoire_analyses;
 
 use std::sync::Arc;
 
@@ -40,6 +44,9 @@ pub struct AppState {
     /// `OBSERVATOIRE_ADMIN_TOKEN`; `None` disables the admin routes.
     pub admin_token: Option<Arc<str>>,
     pub metrics: Arc<metrics::HttpMetrics>,
+    /// The projected geometries, read on first use (a referential: it does not change while
+    /// the process runs).
+    geo: Arc<tokio::sync::OnceCell<Arc<maps::Geo>>>,
 }
 
 impl AppState {
@@ -57,7 +64,20 @@ impl AppState {
             runner,
             admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
             metrics: Default::default(),
+            geo: Default::default(),
         }
+    }
+
+    pub async fn geo(&self) -> Result<Arc<maps::Geo>, AppError> {
+        let db = self.db.clone();
+        self.geo
+            .get_or_try_init(|| async move {
+                db.call(|c| maps::Geo::load(c).map(Arc::new))
+                    .await
+                    .map_err(AppError::from)
+            })
+            .await
+            .cloned()
     }
 
     pub fn render(
@@ -88,6 +108,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::page))
         .route("/territoires/{kind}/{code}", get(territoire::page))
+        .route("/carte", get(carte::page))
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))
         .route(

@@ -103,6 +103,26 @@ struct Dashboard {
     bmo_metiers: Vec<BmoMetier>,
     offres: Option<Offres>,
     sources: HashMap<String, SourceStatus>,
+    tension: super::territoire_analyses::Tension,
+    secteurs: Option<super::territoire_analyses::Secteurs>,
+    competences: Option<super::territoire_analyses::Competences>,
+    previsions: Vec<super::territoire_analyses::Forecast>,
+    /// Forecasts computed at all (else the page says the job has not run yet).
+    previsions_calculees: bool,
+    tree: super::territoire_analyses::Tree,
+    locator: String,
+    chomage_chart: String,
+    emploi_chart: String,
+    followed: bool,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashQuery {
+    /// Sort of the tension table: niveau, metier, projets, difficultes, offres, dares.
+    tri: Option<String>,
+    /// Page of the tension table (from 1).
+    page: Option<usize>,
 }
 
 fn valid_code(code: &str) -> bool {
@@ -114,7 +134,28 @@ fn valid_code(code: &str) -> bool {
 pub async fn page(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
+    super::extract::Q(q): super::extract::Q<DashQuery>,
 ) -> Result<Html<String>, AppError> {
+    let tri = q.tri.unwrap_or_else(|| "niveau".into());
+    if !super::territoire_analyses::TENSION_SORTS
+        .iter()
+        .any(|(k, _)| *k == tri)
+    {
+        return Err(AppError::bad_request(format!(
+            "Tri « {tri} » inconnu : {}.",
+            super::territoire_analyses::TENSION_SORTS
+                .iter()
+                .map(|s| s.0)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if q.page == Some(0) {
+        return Err(AppError::bad_request(
+            "Les pages sont numérotées à partir de 1.",
+        ));
+    }
+    let page = q.page.unwrap_or(1);
     if !KINDS.contains(&kind.as_str()) {
         return Err(AppError::bad_request(format!(
             "Type de territoire « {kind} » inconnu : utilisez ze, bassin, dep, reg ou custom."
@@ -123,19 +164,47 @@ pub async fn page(
     if !valid_code(&code) {
         return Err(AppError::bad_request("Code de territoire mal formé."));
     }
+    let geo = state.geo().await?;
+    let followed = state
+        .runner
+        .config
+        .observatory
+        .followed
+        .contains(&format!("{kind}:{code}"));
     let d = state
         .db
-        .call(move |conn| dashboard(conn, &kind, &code))
+        .call(move |conn| dashboard(conn, &kind, &code, &tri, page))
         .await?;
-    let Some(d) = d else {
+    let Some(mut d) = d else {
         return Err(AppError::not_found(
             "Ce territoire n'existe pas dans l'observatoire.",
         ));
     };
+    d.followed = followed;
+    // the map locating the territory: its own shape, or its départements
+    let (layer, codes): (&str, Vec<String>) = match d.kind.as_str() {
+        "ze" | "bassin" | "dep" if geo.has_layer(&d.kind) => {
+            (d.kind.as_str(), vec![d.code.clone()])
+        }
+        _ => ("dep", d.departements.iter().map(|x| x.0.clone()).collect()),
+    };
+    d.locator = super::maps::locator(
+        &geo,
+        layer,
+        &codes,
+        &format!("Carte de situation : {} en France", d.libelle),
+    );
     state.render("territoire.html", context! { d })
 }
 
-fn dashboard(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option<Dashboard>> {
+fn dashboard(
+    conn: &Connection,
+    kind: &str,
+    code: &str,
+    tri: &str,
+    page: usize,
+) -> anyhow::Result<Option<Dashboard>> {
+    use super::territoire_analyses as an;
     let Some(t) = crate::referentials::lookup::territory(conn, kind, code)? else {
         return Ok(None);
     };
@@ -161,7 +230,50 @@ fn dashboard(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option
         .into_iter()
         .map(|s| (s.id.clone(), s))
         .collect();
+    let tension = an::tension(conn, kind, code, tri, page)?;
+    let secteurs = an::secteurs(conn, kind, code)?;
+    let competences = an::competences(conn, kind, code)?;
+    let previsions = an::forecasts(conn, kind, code)?;
+    let previsions_calculees: bool =
+        conn.query_row("SELECT count(*) > 0 FROM fc_series", [], |r| r.get(0))?;
+    let tree = an::tree(conn, kind, code, nb_communes)?;
+    let chomage_chart = chomage
+        .as_ref()
+        .map(|s| chart(s, "Taux de chômage", "%", None))
+        .unwrap_or_default();
+    let france = if kind == "fr" {
+        None
+    } else {
+        serie(
+            conn,
+            "SELECT trimestre, effectifs_cvs::DOUBLE FROM ind_emploi_salarie WHERE kind = ? AND code = ? ORDER BY 1",
+            "fr",
+            "FR",
+            true,
+        )?
+    };
+    let emploi_chart = emploi
+        .as_ref()
+        .map(|s| {
+            chart(
+                s,
+                "Emploi salarié privé (indice 100 au début)",
+                "indice",
+                france.as_ref(),
+            )
+        })
+        .unwrap_or_default();
     Ok(Some(Dashboard {
+        tension,
+        secteurs,
+        competences,
+        previsions,
+        previsions_calculees,
+        tree,
+        locator: String::new(),
+        chomage_chart,
+        emploi_chart,
+        followed: false,
         kind: kind.into(),
         kind_label: kind_label(kind),
         code: code.into(),
@@ -176,6 +288,74 @@ fn dashboard(conn: &Connection, kind: &str, code: &str) -> anyhow::Result<Option
         offres,
         sources,
     }))
+}
+
+/// The chart of a quarterly series; with `compare` (France), both as an index (100 at the first
+/// common quarter), so that a zone's growth reads against the country's.
+fn chart(s: &Serie, title: &str, unit: &str, compare: Option<&Serie>) -> String {
+    use super::charts::{time_series, Line};
+    let periods: Vec<String> = s.values.iter().map(|v| v.0.clone()).collect();
+    let (main, other) = match compare {
+        Some(c) => {
+            let first = s
+                .values
+                .iter()
+                .find(|(p, _)| c.values.iter().any(|(q, _)| q == p));
+            let Some((p0, v0)) = first.cloned() else {
+                return String::new();
+            };
+            let c0 = c
+                .values
+                .iter()
+                .find(|(q, _)| *q == p0)
+                .map(|x| x.1)
+                .unwrap_or(1.0);
+            let idx = |vals: &[(String, f64)], base: f64| -> Vec<(String, f64)> {
+                vals.iter()
+                    .filter(|(p, _)| *p >= p0 && periods.contains(p))
+                    .map(|(p, v)| (p.clone(), v / base * 100.0))
+                    .collect()
+            };
+            (idx(&s.values, v0), Some(idx(&c.values, c0)))
+        }
+        None => (s.values.clone(), None),
+    };
+    let periods: Vec<String> = main.iter().map(|v| v.0.clone()).collect();
+    let mut lines = vec![Line {
+        label: "territoire".into(),
+        points: main.clone(),
+        style: 0,
+    }];
+    let summary = match (&other, main.first(), main.last()) {
+        (Some(o), Some(a), Some(b)) => format!(
+            "De {} à {} : indice {} pour le territoire, {} pour la France (100 = {}).",
+            a.0,
+            b.0,
+            super::charts::fr(b.1, 1),
+            o.last()
+                .map(|x| super::charts::fr(x.1, 1))
+                .unwrap_or_default(),
+            a.0
+        ),
+        (None, Some(a), Some(b)) => format!(
+            "De {} à {} : de {} à {} {unit} (minimum {}, maximum {}).",
+            a.0,
+            b.0,
+            super::charts::fr(a.1, 1),
+            super::charts::fr(b.1, 1),
+            super::charts::fr(s.min, 1),
+            super::charts::fr(s.max, 1)
+        ),
+        _ => String::new(),
+    };
+    if let Some(o) = other {
+        lines.push(Line {
+            label: "France".into(),
+            points: o,
+            style: 1,
+        });
+    }
+    time_series(title, &summary, unit, &periods, &lines, &[])
 }
 
 /// A quarterly series with its year-on-year change (points for a rate, % for a level) and an SVG

@@ -32,28 +32,7 @@ static FEMININE_SUFFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock:
 /// "agent(e)" or "mécanicien(ne)" keep their first form.
 pub fn normalise(s: &str) -> String {
     let s = FEMININE_SUFFIX.replace_all(s, "$1");
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'à' | 'â' | 'ä' | 'á' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' | 'í' => 'i',
-            'ô' | 'ö' | 'ó' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' => 'u',
-            'ç' => 'c',
-            'œ' => {
-                out.push('o');
-                'e'
-            }
-            'æ' => {
-                out.push('a');
-                'e'
-            }
-            c if c.is_alphanumeric() => c,
-            _ => ' ',
-        };
-        out.push(c);
-    }
+    let out = crate::text::fold(&s);
     let words: Vec<&str> = out.split_whitespace().collect();
     // gender marks: "h f", "f h", "h/f/x"…
     let mut kept = Vec::with_capacity(words.len());
