@@ -349,3 +349,101 @@ mod tests {
         assert_eq!(ticks(0.0, 100.0), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+
+    /// Compares with `src/web/snapshots/NAME.svg`; `UPDATE_SNAPSHOTS=1` rewrites it.
+    fn snapshot(name: &str, svg: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/web/snapshots")
+            .join(format!("{name}.svg"));
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, svg).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} missing: run with UPDATE_SNAPSHOTS=1", path.display()));
+        assert_eq!(
+            svg, expected,
+            "{name}: rendering changed (UPDATE_SNAPSHOTS=1 to accept)"
+        );
+    }
+
+    #[test]
+    fn time_series_with_comparison_and_forecast_band() {
+        let periods: Vec<String> = [
+            "2022-Q3", "2022-Q4", "2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let obs: Vec<(String, f64)> = periods[..5]
+            .iter()
+            .cloned()
+            .zip([7.4, 7.2, 7.1, 7.3, 7.5])
+            .collect();
+        let fr: Vec<(String, f64)> = periods[..5]
+            .iter()
+            .cloned()
+            .zip([7.1, 7.0, 7.1, 7.2, 7.4])
+            .collect();
+        let svg = time_series(
+            "Taux de chômage",
+            "De 7,4 % à 7,5 %.",
+            "%",
+            &periods,
+            &[
+                Line {
+                    label: "Rouen".into(),
+                    points: obs,
+                    style: 0,
+                },
+                Line {
+                    label: "France".into(),
+                    points: fr,
+                    style: 1,
+                },
+                Line {
+                    label: "prévision".into(),
+                    points: vec![
+                        ("2023-Q3".into(), 7.5),
+                        ("2023-Q4".into(), 7.6),
+                        ("2024-Q1".into(), 7.7),
+                    ],
+                    style: 2,
+                },
+            ],
+            &[Band {
+                label: "intervalle à 95 %".into(),
+                inner: false,
+                points: vec![("2023-Q4".into(), 7.0, 8.2), ("2024-Q1".into(), 6.8, 8.6)],
+            }],
+        );
+        assert!(svg.contains("<title id=") && svg.contains("<desc id="));
+        assert!(
+            svg.contains(">2023</text>") && svg.contains(">2024</text>"),
+            "years on the axis"
+        );
+        assert!(svg.contains("class=\"line compare\"") && svg.contains("class=\"band\""));
+        snapshot("time_series", &svg);
+    }
+
+    #[test]
+    fn signed_bars() {
+        let svg = bars(
+            "Variation de l'emploi",
+            "2 secteurs.",
+            "salariés",
+            &[
+                ("Construction".into(), 1200.0, Some("/secteurs/FZ".into())),
+                ("Industrie <textile>".into(), -300.0, None),
+            ],
+        );
+        assert!(svg.contains("&lt;textile&gt;"), "labels escaped");
+        assert!(svg.contains("class=\"bar neg\""));
+        assert!(svg.contains("<a href=\"/secteurs/FZ\">"));
+        snapshot("bars", &svg);
+    }
+}

@@ -22,13 +22,19 @@ fn reject(parts: &Parts, detail: String) -> AppError {
     }
 }
 
-/// serde's message about a query string, in French.
+/// serde's message about a query string, in French. axum's text reads
+/// `Failed to deserialize query string: [<param>: ]<serde message>`.
 fn query_problem(text: &str) -> String {
     let text = text
-        .split_once(": ")
+        .split_once("query string: ")
         .map(|(_, rest)| rest)
         .unwrap_or(text)
         .trim();
+    // the parameter the message is about, when serde names its path
+    let (param, text) = match text.split_once(": ") {
+        Some((p, rest)) if !p.contains(' ') => (Some(p), rest),
+        _ => (None, text),
+    };
     let field = |prefix: &str| {
         text.strip_prefix(prefix)
             .and_then(|r| r.split('`').next())
@@ -39,7 +45,21 @@ fn query_problem(text: &str) -> String {
     } else if let Some(f) = field("missing field `") {
         format!("le paramètre « {f} » est obligatoire")
     } else if let Some(f) = field("unknown field `") {
-        format!("paramètre « {f} » inconnu")
+        let expected = text
+            .split_once("expected ")
+            .map(|(_, e)| {
+                e.replace('`', "")
+                    .replace(" or ", ", ")
+                    .replace("one of ", "")
+            })
+            .unwrap_or_default();
+        if expected.is_empty() || expected.starts_with("there are no fields") {
+            format!("paramètre « {f} » inconnu")
+        } else {
+            format!("paramètre « {f} » inconnu (paramètres possibles : {expected})")
+        }
+    } else if let Some(p) = param {
+        format!("le paramètre « {p} » a une valeur invalide")
     } else {
         "un paramètre a une valeur invalide".to_string()
     }
@@ -99,6 +119,18 @@ mod tests {
         assert_eq!(
             query_problem("Failed to deserialize query string: invalid digit found in string"),
             "un paramètre a une valeur invalide"
+        );
+        assert_eq!(
+            query_problem(
+                "Failed to deserialize query string: page: invalid digit found in string"
+            ),
+            "le paramètre « page » a une valeur invalide"
+        );
+        assert_eq!(
+            query_problem(
+                "Failed to deserialize query string: b: unknown field `b`, expected `a` or `c`"
+            ),
+            "paramètre « b » inconnu (paramètres possibles : a, c)"
         );
     }
 }

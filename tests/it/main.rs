@@ -14,6 +14,7 @@ mod imports;
 mod init;
 mod jobs;
 mod marche_travail;
+mod pages;
 mod privacy_scan;
 mod referentials;
 mod secteurs;

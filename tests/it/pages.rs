@@ -1,0 +1,188 @@
+//! The pages users read: the territory dashboard's analyses, the map, and their figures equal to
+//! the derived tables; bad parameters answered with a French 400.
+use crate::helpers::{count, TestApp};
+
+fn french(v: f64, digits: usize) -> String {
+    format!("{v:.digits$}").replace('.', ",")
+}
+
+#[tokio::test]
+async fn the_map_paints_every_zone_with_its_value_and_links_it() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/carte?indicateur=chomage&niveau=ze").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    // one <path> per zone with a geometry, each a link to its territory
+    let paths =
+        html.matches("<path class=\"c").count() + html.matches("<path class=\"na\"").count();
+    let zones = count(
+        &app.db.db,
+        "SELECT count(*) FROM ref_geometry WHERE kind = 'ze'",
+    );
+    assert_eq!(paths as i64, zones);
+    assert!(html.contains("<a href=\"/territoires/ze/2815\"><path class=\"c"));
+    // the table holds the same values as the derived table
+    let c = app.db.db.connect().unwrap();
+    let (taux, trimestre): (f64, String) = c
+        .query_row(
+            "SELECT taux, trimestre FROM ind_chomage WHERE kind = 'ze' AND code = '2815'
+             ORDER BY trimestre DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        html.contains(&format!("data-code=\"2815\">{} %</td>", french(taux, 1))),
+        "Rouen {taux}"
+    );
+    assert!(html.contains(&trimestre));
+    // a legend of five classes, the hatching for missing values explained, overseas insets
+    assert_eq!(html.matches("<rect class=\"c").count(), 5);
+    assert!(html.contains("Martinique") && html.contains("La Réunion"));
+    assert!(html.contains("Source : Insee"));
+    // other indicators and levels
+    for path in [
+        "/carte?indicateur=offres&niveau=dep",
+        "/carte?indicateur=bmo-difficiles&niveau=bassin",
+        "/carte?indicateur=emploi-evolution",
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.text().await.unwrap().contains("<path class=\"c"),
+            "{path}"
+        );
+    }
+    for (path, needle) in [
+        (
+            "/carte?indicateur=inconnu",
+            "Indicateur « inconnu » inconnu",
+        ),
+        (
+            "/carte?indicateur=chomage&niveau=dep",
+            "est publié que pour : zones d",
+        ),
+        ("/carte?niveau=commune", "Niveau « commune » inconnu"),
+        ("/carte?couleur=rouge", "paramètre « couleur » inconnu"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 400, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains(needle), "{path}: {html}");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_tension_sectors_skills_tree_and_forecasts_from_the_tables() {
+    let app = TestApp::spawn().await;
+    let c = app.db.db.connect().unwrap();
+    let total = count(
+        &app.db.db,
+        "SELECT count(*) FROM ind_tension WHERE kind = 'ze' AND code = '2815' AND nomenclature = 'fap2021'",
+    );
+    let pages = (total as usize).div_ceil(25);
+    let top: (String, i32) = c
+        .query_row(
+            "SELECT metier, level FROM ind_tension WHERE kind = 'ze' AND code = '2815' AND nomenclature = 'fap2021'
+             ORDER BY level DESC NULLS LAST, score DESC NULLS LAST, projets DESC NULLS LAST, metier LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let html = app.get("/territoires/ze/2815").await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("Page 1 sur {pages}")),
+        "{pages} pages"
+    );
+    let first_row = html.split("<table class=\"tension\">").nth(1).unwrap();
+    let first_row = first_row.split("<tbody>").nth(1).unwrap();
+    assert!(
+        first_row.trim_start().starts_with(&format!(
+            "<tr><th scope=\"row\"><a href=\"/metiers/{}\">",
+            top.0
+        )),
+        "{}",
+        &first_row[..300]
+    );
+    assert!(first_row.contains(&format!("<span class=\"level l{0}\">{0}</span>", top.1)));
+    // sorted by projects: the first row is the métier with the most projects
+    let most: String = c
+        .query_row(
+            "SELECT metier FROM ind_tension WHERE kind = 'ze' AND code = '2815' AND nomenclature = 'fap2021'
+             ORDER BY projets DESC NULLS LAST, metier LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let sorted = app
+        .get("/territoires/ze/2815?tri=projets")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let body = sorted.split("<table class=\"tension\">").nth(1).unwrap();
+    let body = body.split("<tbody>").nth(1).unwrap();
+    assert!(body.trim_start().contains(&format!("/metiers/{most}\"")));
+    assert!(body.find(&format!("/metiers/{most}\"")).unwrap() < 120);
+    // the last page has the remaining rows, and a page past the end shows the last one
+    let last = app
+        .get(&format!("/territoires/ze/2815?page={pages}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows = last
+        .split("<table class=\"tension\">")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap()
+        .matches("<tr><th scope=\"row\">")
+        .count();
+    assert_eq!(rows, total as usize - (pages - 1) * 25);
+    // suppressed rows (ranked last) say why
+    assert!(last.contains("pas de niveau : moins de 30 projets"));
+    // sectors, skills and downloads
+    assert!(html.contains("Secteurs qui recrutent ou perdent des emplois"));
+    assert!(html.contains("Compétences les plus demandées"));
+    assert!(html.contains("/api/v1/territoires/ze/2815/tension?format=csv"));
+    // the territorial tree: up to its région, across to its bassins; a département lists its zones
+    assert!(html.contains("<a href=\"/territoires/reg/28\">Région Normandie</a>"));
+    assert!(html.contains("/territoires/bassin/"));
+    let dep = app.get("/territoires/dep/76").await.text().await.unwrap();
+    assert!(
+        dep.contains("href=\"/territoires/ze/2815\""),
+        "dep 76 links its zones"
+    );
+    assert!(dep.contains("class=\"map locator\""));
+    // forecasts: said missing before the job, shown with bands and accuracy after
+    assert!(html.contains("Les prévisions n'ont pas encore été calculées"));
+    observatoire::forecast::store::rebuild(&c).unwrap();
+    let html = app.get("/territoires/ze/2815").await.text().await.unwrap();
+    let (c95, model): (f64, String) = c
+        .query_row(
+            "SELECT holdout_coverage95, model FROM fc_series WHERE family = 'chomage' AND kind = 'ze' AND code = '2815'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(html.contains("<path class=\"band\""), "95 % band drawn");
+    assert!(
+        html.contains("<path class=\"band inner\""),
+        "80 % band drawn"
+    );
+    assert!(html.contains(&format!("Modèle : {model}")));
+    assert!(html.contains(&format!(
+        "{}&nbsp;% des valeurs observées",
+        french(c95 * 100.0, 0)
+    )));
+    // bad parameters
+    for path in [
+        "/territoires/ze/2815?tri=hasard",
+        "/territoires/ze/2815?page=0",
+        "/territoires/ze/2815?page=x",
+    ] {
+        assert_eq!(app.get(path).await.status(), 400, "{path}");
+    }
+}
