@@ -14,6 +14,8 @@ apt_install() {
 # npm obtains the prebuilt libduckdb (see build.rs); Chromium renders pages in the browser tests.
 command -v npm >/dev/null 2>&1 || apt_install npm
 if [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-dejavu-core; fi
+# axe-core and playwright-core drive that Chromium in the page checks (versions pinned in the lock).
+npm ci --prefix tests/browser --no-audit --no-fund --silent
 
 # Python tools of the tests (an independent OpenAPI validator) in a virtualenv of their own.
 VENV="$HOME/.cache/observatoire/venv"

@@ -246,7 +246,7 @@ pub fn render(
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<svg class="map" viewBox="0 0 {W} {H}" role="img" aria-labelledby="mapt mapd" xmlns="http://www.w3.org/2000/svg"><title id="mapt">{}</title><desc id="mapd">{}</desc>"#,
+        r#"<svg class="map" viewBox="0 0 {W} {H}" role="group" aria-labelledby="mapt mapd" xmlns="http://www.w3.org/2000/svg"><title id="mapt">{}</title><desc id="mapd">{}</desc>"#,
         esc(title),
         esc(summary)
     );
@@ -273,7 +273,12 @@ pub fn render(
                 );
                 match p.href {
                     Some(h) => {
-                        let _ = write!(s, r#"<a href="{}">{path}</a>"#, esc(&h));
+                        let _ = write!(
+                            s,
+                            r#"<a href="{}" aria-label="{}">{path}</a>"#,
+                            esc(&h),
+                            esc(&p.title)
+                        );
                     }
                     None => s.push_str(&path),
                 }

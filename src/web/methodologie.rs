@@ -18,7 +18,12 @@ pub static HTML: LazyLock<String> = LazyLock::new(|| {
     opts.insert(Options::ENABLE_HEADING_ATTRIBUTES);
     let mut out = String::new();
     html::push_html(&mut out, Parser::new_ext(MARKDOWN, opts));
-    out
+    // tables scroll inside their own box on a small screen
+    out.replace(
+        "<table>",
+        "<div class=\"table-scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Tableau défilant\"><table>",
+    )
+    .replace("</table>", "</table></div>")
 });
 
 pub async fn page(State(state): State<AppState>) -> Result<Html<String>, AppError> {

@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::page))
         .route("/territoires/{kind}/{code}", get(territoire::page))
         .route("/carte", get(carte::page))
+        .route("/fiche/{kind}/{code}", get(territoire::fiche))
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))
         .route(

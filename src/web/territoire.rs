@@ -155,7 +155,31 @@ pub async fn page(
             "Les pages sont numérotées à partir de 1.",
         ));
     }
-    let page = q.page.unwrap_or(1);
+    let d = load(&state, kind, code, tri, q.page.unwrap_or(1)).await?;
+    state.render("territoire.html", context! { d })
+}
+
+/// `/fiche/{kind}/{code}`: the two-page synthesis for élus, from the same figures.
+pub async fn fiche(
+    State(state): State<AppState>,
+    P((kind, code)): P<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    let d = load(&state, kind, code, "niveau".into(), 1).await?;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y")
+        .to_string();
+    state.render("fiche.html", context! { d, today })
+}
+
+/// The dashboard of a territory (404 when unknown, 400 when malformed), with its locator map.
+async fn load(
+    state: &AppState,
+    kind: String,
+    code: String,
+    tri: String,
+    page: usize,
+) -> Result<Dashboard, AppError> {
     if !KINDS.contains(&kind.as_str()) {
         return Err(AppError::bad_request(format!(
             "Type de territoire « {kind} » inconnu : utilisez ze, bassin, dep, reg ou custom."
@@ -194,7 +218,7 @@ pub async fn page(
         &codes,
         &format!("Carte de situation : {} en France", d.libelle),
     );
-    state.render("territoire.html", context! { d })
+    Ok(d)
 }
 
 fn dashboard(

@@ -20,7 +20,7 @@ async fn the_map_paints_every_zone_with_its_value_and_links_it() {
         "SELECT count(*) FROM ref_geometry WHERE kind = 'ze'",
     );
     assert_eq!(paths as i64, zones);
-    assert!(html.contains("<a href=\"/territoires/ze/2815\"><path class=\"c"));
+    assert!(html.contains("<a href=\"/territoires/ze/2815\" aria-label=\"Rouen (2815) : "));
     // the table holds the same values as the derived table
     let c = app.db.db.connect().unwrap();
     let (taux, trimestre): (f64, String) = c
