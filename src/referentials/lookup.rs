@@ -157,3 +157,100 @@ pub fn departements_of_followed(conn: &Connection, followed: &[String]) -> Resul
     }
     Ok(out.into_iter().collect())
 }
+
+/// A métier of one of the nomenclatures the observatory crosses (ROME 4.0, FAP 2021, FAP 2009),
+/// with its correspondences in the others.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Metier {
+    pub code: String,
+    /// `rome`, `fap2021` or `fap2009`.
+    pub nomenclature: &'static str,
+    pub libelle: String,
+    /// ROME: its grand domaine; FAP 2021: its domain (FAP 22).
+    pub domaine: Option<String>,
+    pub fap2021: Vec<(String, String)>,
+    pub fap2009: Vec<(String, String)>,
+    pub rome: Vec<(String, String)>,
+}
+
+fn pairs(conn: &Connection, sql: &str, code: &str) -> Result<Vec<(String, String)>> {
+    Ok(conn
+        .prepare(sql)?
+        .query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The métier of `code` in whichever nomenclature has it, or `None`.
+pub fn metier(conn: &Connection, code: &str) -> Result<Option<Metier>> {
+    let rome: Option<(String, Option<String>)> = conn
+        .prepare(
+            "SELECT r.libelle, g.libelle FROM ref_rome r LEFT JOIN ref_rome_grand_domaine g ON g.code = r.grand_domaine
+             WHERE r.code = ?",
+        )?
+        .query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?;
+    if let Some((libelle, domaine)) = rome {
+        return Ok(Some(Metier {
+            code: code.into(),
+            nomenclature: "rome",
+            libelle,
+            domaine,
+            fap2021: pairs(conn, "SELECT DISTINCT m.fap2021, coalesce(f.libelle, m.fap2021) FROM ref_rome_fap m
+                 LEFT JOIN (SELECT fap228, any_value(fap228_libelle) AS libelle FROM ref_fap2021 GROUP BY fap228) f ON f.fap228 = m.fap2021
+                 WHERE m.rome = ? ORDER BY 1", code)?,
+            fap2009: pairs(conn, "SELECT DISTINCT m.fap2009, coalesce(c.fap2009_libelle, m.fap2009) FROM ref_rome_fap m LEFT JOIN (SELECT DISTINCT fap2009, fap2009_libelle FROM ref_fap2021_fap2009) c ON c.fap2009 = m.fap2009 WHERE m.rome = ? ORDER BY 1", code)?,
+            rome: vec![],
+        }));
+    }
+    // FAP 2021 at the level BMO, the tensions and the crosswalks use (225 families, `fap228`),
+    // or one of its detailed 341 codes
+    let fap21: Option<(String, Option<String>)> = conn
+        .prepare(
+            "SELECT libelle, domaine FROM (
+                 SELECT any_value(fap228_libelle) AS libelle, any_value(fap22_libelle) AS domaine, 0 AS o
+                 FROM ref_fap2021 WHERE fap228 = ?1 HAVING count(*) > 0
+                 UNION ALL
+                 SELECT fap341_libelle, fap22_libelle, 1 FROM ref_fap2021 WHERE fap341 = ?1)
+             ORDER BY o LIMIT 1",
+        )?
+        .query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?;
+    if let Some((libelle, domaine)) = fap21 {
+        return Ok(Some(Metier {
+            code: code.into(),
+            nomenclature: "fap2021",
+            libelle,
+            domaine,
+            fap2021: vec![],
+            fap2009: pairs(conn, "SELECT DISTINCT fap2009, fap2009_libelle FROM ref_fap2021_fap2009 WHERE fap2021 = ? ORDER BY 1", code)?,
+            rome: pairs(conn, "SELECT DISTINCT m.rome, r.libelle FROM ref_rome_fap m JOIN ref_rome r ON r.code = m.rome WHERE m.fap2021 = ? ORDER BY 1", code)?,
+        }));
+    }
+    let fap09: Option<String> = conn
+        .prepare("SELECT any_value(fap2009_libelle) FROM ref_fap2021_fap2009 WHERE fap2009 = ? HAVING count(*) > 0")?
+        .query_map([code], |r| r.get(0))?
+        .next()
+        .transpose()?;
+    let Some(libelle) = fap09 else {
+        return Ok(None);
+    };
+    Ok(Some(Metier {
+        code: code.into(),
+        nomenclature: "fap2009",
+        libelle,
+        domaine: None,
+        fap2021: pairs(conn, "SELECT DISTINCT fap2021, fap2021_libelle FROM ref_fap2021_fap2009 WHERE fap2009 = ? ORDER BY 1", code)?,
+        fap2009: vec![],
+        rome: pairs(conn, "SELECT DISTINCT m.rome, r.libelle FROM ref_rome_fap m JOIN ref_rome r ON r.code = m.rome WHERE m.fap2009 = ? ORDER BY 1", code)?,
+    }))
+}
+
+/// ROME labels of several codes (for lists of close métiers).
+pub fn rome_labels(conn: &Connection) -> Result<std::collections::HashMap<String, String>> {
+    Ok(conn
+        .prepare("SELECT code, libelle FROM ref_rome")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?)
+}

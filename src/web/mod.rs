@@ -10,12 +10,13 @@ mod charts;
 mod error;
 mod export;
 mod extract;
-mod format;
+pub mod format;
 mod health;
 mod home;
 mod jobs;
 mod maps;
 mod methodologie;
+mod metier;
 pub mod metrics;
 mod territoire;
 mod territoire_analyses;
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home::page))
         .route("/territoires/{kind}/{code}", get(territoire::page))
         .route("/carte", get(carte::page))
+        .route("/metiers/{code}", get(metier::page))
         .route("/fiche/{kind}/{code}", get(territoire::fiche))
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))

@@ -87,6 +87,8 @@ async fn pages_pass_axe_render_their_charts_and_the_fiche_prints_on_two_pages() 
         "print:/fiche/ze/2815",
         "print:/fiche/dep/76",
         "/methodologie",
+        "/metiers/K1304",
+        "/metiers/B2X31",
         "/territoires/ze/9999",
     ];
     let (address, bin) = (app.address.clone(), bin.to_string());

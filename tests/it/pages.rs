@@ -186,3 +186,83 @@ async fn the_dashboard_shows_tension_sectors_skills_tree_and_forecasts_from_the_
         assert_eq!(app.get(path).await.status(), 400, "{path}");
     }
 }
+
+#[tokio::test]
+async fn metier_pages_for_rome_and_fap_codes_show_the_tables_figures() {
+    let app = TestApp::spawn().await;
+    let c = app.db.db.connect().unwrap();
+    // a FAP 2021 family with levels in several zones
+    let (fap, zones, level_2815): (String, i64, Option<i32>) = c
+        .query_row(
+            "SELECT metier, count(*), max(level) FILTER (WHERE code = '2815') FROM ind_tension
+             WHERE kind = 'ze' AND nomenclature = 'fap2021' AND level IS NOT NULL
+             GROUP BY metier HAVING count(*) FILTER (WHERE code = '2815') = 1 ORDER BY count(*) DESC, metier LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let html = app
+        .get(&format!("/metiers/{fap}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("(FAP 2021 {fap})")), "{fap}");
+    assert!(
+        html.contains(&format!("({zones} zones classées sur")),
+        "{fap}: {zones}"
+    );
+    let level = level_2815.unwrap();
+    assert!(
+        html.contains(&format!("<td data-code=\"2815\">{level} — ")),
+        "{fap} in Rouen: level {level}"
+    );
+    assert!(html.contains("<a href=\"/territoires/ze/2815\" aria-label=\"Rouen : niveau"));
+    // its ROME métiers link to their pages, which show national offers, salaries and close métiers
+    let rome: String = c
+        .query_row(
+            "SELECT key FROM ind_offres WHERE kind = 'fr' AND dimension = 'rome' AND periode = 'actuel'
+               AND n_salaires >= 10 ORDER BY offres DESC, key LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let (offres, median): (i64, f64) = c
+        .query_row(
+            "SELECT offres, salaire_median FROM ind_offres WHERE kind = 'fr' AND dimension = 'rome' AND key = ? AND periode = 'actuel'",
+            [&rome],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let html = app
+        .get(&format!("/metiers/{rome}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("(ROME 4.0 {rome})")));
+    assert!(
+        html.contains(&format!("{offres} offres en cours")),
+        "{rome}"
+    );
+    let median = observatoire::web::format::fr_int(Some(median.round() as i64));
+    assert!(
+        html.contains(&format!("médiane {median}&nbsp;€")),
+        "{rome} {median}"
+    );
+    assert!(html.contains("Métiers proches (mobilités du ROME)"));
+    assert!(html.contains("Famille professionnelle FAP 2021 : <a href=\"/metiers/"));
+    // lower case accepted; unknown → 404; malformed → 400
+    assert_eq!(
+        app.get(&format!("/metiers/{}", rome.to_lowercase()))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get("/metiers/Z9999").await.status(), 404);
+    assert_eq!(app.get("/metiers/a-b").await.status(), 400);
+    // FAP 2009 (the DARES nomenclature) answers too, pointing to FAP 2021
+    let html = app.get("/metiers/A0Z40").await.text().await.unwrap();
+    assert!(html.contains("(FAP 2009 A0Z40)"));
+    assert!(html.contains("/metiers/A0X40"));
+}
