@@ -29,6 +29,12 @@ pub fn refresh(conn: &Connection) -> Result<()> {
         "DELETE FROM ind_offres_metier;
          DELETE FROM ind_offres_total;
          DELETE FROM ind_offres;
+         DELETE FROM ind_code_postal;
+         -- postal codes of the places of work (open and closed offers), for the search
+         INSERT INTO ind_code_postal
+         SELECT code_postal, commune, count(*) FROM raw_ft_offre
+         WHERE commune IS NOT NULL AND regexp_full_match(code_postal, '[0-9]{{5}}|2[AB][0-9]{{3}}')
+         GROUP BY code_postal, commune;
          CREATE OR REPLACE TEMP TABLE offres_scope AS
          SELECT t.kind, t.code, o.* FROM raw_ft_offre o
          JOIN territory_commune t ON t.commune = o.commune

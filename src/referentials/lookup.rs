@@ -65,37 +65,94 @@ pub fn departements_of(conn: &Connection, kind: &str, code: &str) -> Result<Vec<
         .collect::<Result<_, _>>()?)
 }
 
-/// Territories whose name, or one of whose communes' name, contains `q` (case- and
-/// accent-insensitive, taken literally: `%` and `_` are ordinary characters), or whose code is
-/// `q`. Exact names first, then names starting with `q`; at most 60.
+/// SQL folding a column the way [`crate::text::search_key`] folds the needle: lower case, no
+/// accents, `œ`/`æ` spelled out, letters and digits only.
+fn folded(col: &str) -> String {
+    format!(
+        "regexp_replace(strip_accents(replace(replace(lower({col}), 'œ', 'oe'), 'æ', 'ae')), '[^a-z0-9]', '', 'g')"
+    )
+}
+
+/// Territories whose name, or one of whose communes' name, contains `q` (case-, accent-, hyphen-
+/// and space-insensitive, `st`/`saint` alike), whose code is `q`, or — for a postal code — whose
+/// communes have it (postal codes as seen in the offers: `ind_code_postal`). Exact names first,
+/// then names starting with `q`; at most 60.
 pub fn search(conn: &Connection, q: &str) -> Result<Vec<SearchHit>> {
+    let needle = crate::text::search_key(q);
+    if needle.is_empty() {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "WITH hits AS (
+            SELECT kind, code, libelle, NULL AS via, 0 AS rank, {t} AS name FROM territory
+            WHERE contains({t}, ?1) OR code = ?2
+            UNION ALL
+            SELECT t.kind, t.code, t.libelle, c.libelle || ' (' || c.code || ')', 1, {c}
+            FROM ref_commune c JOIN territory_commune tc ON tc.commune = c.code
+            JOIN territory t ON t.kind = tc.kind AND t.code = tc.code
+            WHERE (contains({c}, ?1) OR c.code = ?2) AND t.kind IN ('ze', 'bassin')
+            UNION ALL
+            SELECT DISTINCT t.kind, t.code, t.libelle, c.libelle || ' (code postal ' || p.code_postal || ')', 1, ?1
+            FROM ind_code_postal p JOIN ref_commune c ON c.code = p.commune
+            JOIN territory_commune tc ON tc.commune = c.code
+            JOIN territory t ON t.kind = tc.kind AND t.code = tc.code
+            WHERE p.code_postal = ?2 AND t.kind IN ('ze', 'bassin'))
+         SELECT kind, code, libelle, first(via ORDER BY rank) FROM hits
+         GROUP BY kind, code, libelle
+         -- exact names first, then names starting with the query, then the rest
+         ORDER BY min(CASE WHEN name = ?1 THEN 0 WHEN starts_with(name, ?1) THEN 1 ELSE 2 END),
+                  min(rank), CASE kind WHEN 'ze' THEN 0 WHEN 'bassin' THEN 1 WHEN 'dep' THEN 2 ELSE 3 END, libelle
+         LIMIT 60",
+        t = folded("libelle"),
+        c = folded("c.libelle"),
+    );
     Ok(conn
-        .prepare(
-            "WITH needle AS (SELECT strip_accents(lower(?1)) AS n),
-             hits AS (
-                SELECT kind, code, libelle, NULL AS via, 0 AS rank,
-                       strip_accents(lower(libelle)) AS name FROM territory
-                WHERE contains(strip_accents(lower(libelle)), (SELECT n FROM needle)) OR code = ?1
-                UNION ALL
-                SELECT t.kind, t.code, t.libelle, c.libelle || ' (' || c.code || ')', 1,
-                       strip_accents(lower(c.libelle))
-                FROM ref_commune c JOIN territory_commune tc ON tc.commune = c.code
-                JOIN territory t ON t.kind = tc.kind AND t.code = tc.code
-                WHERE (contains(strip_accents(lower(c.libelle)), (SELECT n FROM needle)) OR c.code = ?1)
-                  AND t.kind IN ('ze', 'bassin'))
-             SELECT kind, code, libelle, via FROM hits
-             -- exact names first, then names starting with the query, then the rest
-             ORDER BY CASE WHEN name = (SELECT n FROM needle) THEN 0
-                           WHEN starts_with(name, (SELECT n FROM needle)) THEN 1 ELSE 2 END,
-                      rank, CASE kind WHEN 'ze' THEN 0 WHEN 'bassin' THEN 1 WHEN 'dep' THEN 2 ELSE 3 END, libelle
-             LIMIT 60",
-        )?
-        .query_map([q], |r| {
+        .prepare(&sql)?
+        .query_map([needle.as_str(), q.trim()], |r| {
             Ok(SearchHit {
                 kind: r.get(0)?,
                 code: r.get(1)?,
                 libelle: r.get(2)?,
                 via: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// A métier found by its ROME label or one of its appellations.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MetierHit {
+    pub rome: String,
+    pub libelle: String,
+    /// The appellation that matched, when not the ROME label itself.
+    pub via: Option<String>,
+}
+
+/// ROME métiers whose label or one of whose appellations contains `q` (folded like [`search`]);
+/// at most 30, label matches first.
+pub fn search_metiers(conn: &Connection, q: &str) -> Result<Vec<MetierHit>> {
+    let needle = crate::text::search_key(q);
+    if needle.chars().count() < 3 {
+        return Ok(vec![]);
+    }
+    let sql = format!(
+        "WITH hits AS (
+            SELECT code AS rome, libelle, NULL AS via, 0 AS rank FROM ref_rome WHERE contains({r}, ?1) OR code = upper(?2)
+            UNION ALL
+            SELECT a.code_rome, r.libelle, a.libelle, 1 FROM ref_rome_appellation a JOIN ref_rome r ON r.code = a.code_rome
+            WHERE contains({a}, ?1))
+         SELECT rome, libelle, first(via ORDER BY rank, length(via)) FROM hits GROUP BY rome, libelle
+         ORDER BY min(rank), libelle LIMIT 30",
+        r = folded("libelle"),
+        a = folded("a.libelle"),
+    );
+    Ok(conn
+        .prepare(&sql)?
+        .query_map([needle.as_str(), q.trim()], |r| {
+            Ok(MetierHit {
+                rome: r.get(0)?,
+                libelle: r.get(1)?,
+                via: r.get(2)?,
             })
         })?
         .collect::<Result<_, _>>()?)

@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "forecasts",
         sql: include_str!("migrations/0007_forecasts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "postal_codes",
+        sql: include_str!("migrations/0008_postal_codes.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

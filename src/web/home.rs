@@ -1,4 +1,6 @@
-//! Home page: search a territory by its name or by the name of one of its communes.
+//! Home page: search a territory (name, code, commune, postal code) or a métier (ROME label or
+//! appellation), the followed territories first, every région, département, zone d'emploi and
+//! bassin in French alphabetical order, and the freshness of each source.
 use axum::extract::State;
 use axum::response::Html;
 use minijinja::context;
@@ -23,7 +25,8 @@ pub struct Hit {
 }
 
 #[derive(Serialize)]
-pub struct Zone {
+pub struct Entry {
+    kind: String,
     code: String,
     libelle: String,
 }
@@ -35,6 +38,7 @@ pub fn kind_label(kind: &str) -> &'static str {
         "dep" => "Département",
         "reg" => "Région",
         "custom" => "Territoire personnalisé",
+        "fr" => "France",
         _ => "Territoire",
     }
 }
@@ -51,17 +55,18 @@ pub async fn page(
             ));
         }
     }
+    let followed_ids = state.runner.config.observatory.followed.clone();
     let q2 = query.clone();
-    let (hits, zones) = state
+    let (hits, metiers, all, sources) = state
         .db
         .call(move |conn| {
-            let hits = match q2 {
-                Some(q) => lookup::search(conn, &q)?,
-                None => vec![],
+            let (hits, metiers) = match q2 {
+                Some(q) => (lookup::search(conn, &q)?, lookup::search_metiers(conn, &q)?),
+                None => (vec![], vec![]),
             };
-            let mut zones = lookup::territories(conn, Some("ze"))?;
-            zones.sort_by(|a, b| a.libelle.cmp(&b.libelle));
-            Ok((hits, zones))
+            let all = lookup::territories(conn, None)?;
+            let sources = crate::status::sources(conn)?;
+            Ok((hits, metiers, all, sources))
         })
         .await?;
     let hits: Vec<Hit> = hits
@@ -74,12 +79,40 @@ pub async fn page(
             via: h.via,
         })
         .collect();
-    let zones: Vec<Zone> = zones
+    let mut all: Vec<Entry> = all
         .into_iter()
-        .map(|z| Zone {
-            code: z.code,
-            libelle: z.libelle,
+        .map(|t| Entry {
+            kind: t.kind,
+            code: t.code,
+            libelle: t.libelle,
         })
         .collect();
-    state.render("home.html", context! { query, hits, zones })
+    all.sort_by(|a, b| {
+        crate::text::collation_key(&a.libelle).cmp(&crate::text::collation_key(&b.libelle))
+    });
+    let of = |kind: &str| -> Vec<&Entry> { all.iter().filter(|t| t.kind == kind).collect() };
+    let followed: Vec<Hit> = followed_ids
+        .iter()
+        .filter_map(|id| {
+            let (k, c) = id.split_once(':')?;
+            all.iter()
+                .find(|t| t.kind == k && t.code == c)
+                .map(|t| Hit {
+                    kind_label: kind_label(k),
+                    kind: t.kind.clone(),
+                    code: t.code.clone(),
+                    libelle: t.libelle.clone(),
+                    via: None,
+                })
+        })
+        .collect();
+    let stale = sources.iter().filter(|s| s.stale).count();
+    state.render(
+        "home.html",
+        context! {
+            query, hits, metiers, followed, sources, stale,
+            regions => of("reg"), departements => of("dep"), zones => of("ze"),
+            bassins => of("bassin"), customs => of("custom"),
+        },
+    )
 }

@@ -266,3 +266,48 @@ async fn metier_pages_for_rome_and_fap_codes_show_the_tables_figures() {
     assert!(html.contains("(FAP 2009 A0Z40)"));
     assert!(html.contains("/metiers/A0X40"));
 }
+
+#[tokio::test]
+async fn home_finds_postal_codes_saint_spellings_and_metiers_and_lists_in_french_order() {
+    let app = TestApp::spawn().await;
+    let c = app.db.db.connect().unwrap();
+    // a postal code seen in the offers, and the zone of its commune
+    let (cp, ze): (String, String) = c
+        .query_row(
+            "SELECT p.code_postal, rc.ze2020 FROM ind_code_postal p JOIN ref_commune rc ON rc.code = p.commune
+             ORDER BY p.offres DESC, p.code_postal LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let html = app.get(&format!("/?q={cp}")).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("href=\"/territoires/ze/{ze}\"")),
+        "{cp} → {ze}"
+    );
+    assert!(html.contains(&format!("(code postal {cp})")));
+    // accents, hyphens, spaces and st/saint do not matter
+    for q in [
+        "st etienne du rouvray",
+        "Saint-Étienne-du-Rouvray",
+        "SAINTETIENNEDUROUVRAY",
+    ] {
+        let html = app.get(&format!("/?q={q}")).await.text().await.unwrap();
+        assert!(html.contains("href=\"/territoires/ze/2815\""), "{q}");
+    }
+    // métiers by appellation or ROME label
+    let html = app.get("/?q=aide%20soignante").await.text().await.unwrap();
+    assert!(html.contains("href=\"/metiers/J1501\""));
+    // French alphabetical order: Épinal among the E, not after Z
+    let html = app.get("/").await.text().await.unwrap();
+    let zones = html.split("id=\"zones\"").nth(1).unwrap();
+    let pos = |name: &str| {
+        zones
+            .find(&format!(">{name}</a>"))
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    assert!(pos("Épernay") < pos("Épinal") && pos("Épinal") < pos("Evreux"));
+    assert!(pos("Evreux") < pos("Figeac-Villefranche"));
+    assert!(html.contains("Les 18 régions") || html.contains("régions</h3>"));
+    assert!(html.contains("Fraîcheur des données"));
+}

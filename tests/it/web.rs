@@ -190,8 +190,10 @@ async fn home_search_finds_a_zone_from_a_commune_name() {
         .text()
         .await
         .unwrap();
+    let results = html.split("id=\"parcourir\"").next().unwrap();
     assert!(
-        html.contains("href=\"/territoires/ze/2815\""),
+        results.contains("href=\"/territoires/ze/2815\"")
+            && results.contains("contient la commune Sotteville"),
         "accent-insensitive commune search"
     );
     let html = app.get("/").await.text().await.unwrap();
@@ -252,17 +254,26 @@ async fn axum_rejections_answer_in_french() {
 }
 
 #[tokio::test]
-async fn percent_and_underscore_in_the_search_are_literal() {
+async fn percent_and_underscore_in_the_search_are_not_wildcards() {
     let app = TestApp::spawn().await;
-    for q in ["%25", "_", "%25%25", "R_uen"] {
+    // punctuation is ignored (as hyphens and spaces are): nothing is left to search for
+    for q in ["%25", "_", "%25%25"] {
         let html = app.get(&format!("/?q={q}")).await.text().await.unwrap();
         assert!(
-            html.contains("Aucun territoire ni aucune commune ne correspond"),
+            html.contains("Aucun territoire, aucune commune ni aucun métier ne correspond"),
             "q={q} matched something"
         );
     }
+    // `_` is not "any character": R_uen does not find Rouen
+    let html = app.get("/?q=R_uen").await.text().await.unwrap();
+    let results = html.split("id=\"parcourir\"").next().unwrap();
+    assert!(
+        !results.contains("/territoires/ze/2815\""),
+        "R_uen found Rouen"
+    );
     let html = app.get("/?q=rouen").await.text().await.unwrap();
-    assert!(html.contains("/territoires/ze/2815"));
+    let results = html.split("id=\"parcourir\"").next().unwrap();
+    assert!(results.contains("/territoires/ze/2815"));
 }
 
 #[tokio::test]
