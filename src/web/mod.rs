@@ -5,6 +5,7 @@ mod api;
 mod api_doc;
 mod api_previsions;
 mod api_secteurs;
+mod cache;
 mod carte;
 mod charts;
 mod error;
@@ -48,6 +49,7 @@ pub struct AppState {
     /// The projected geometries, read on first use (a referential: it does not change while
     /// the process runs).
     geo: Arc<tokio::sync::OnceCell<Arc<maps::Geo>>>,
+    cache: Arc<cache::PageCache>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
             metrics: Default::default(),
             geo: Default::default(),
+            cache: Default::default(),
         }
     }
 
@@ -136,6 +139,14 @@ pub fn router(state: AppState) -> Router {
         // `/api/v1/…` and every unknown address (the API answers its 404s as problem+json, the
         // others as a French page)
         .fallback_service(api)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::middleware,
+        ))
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -311,3 +311,54 @@ async fn home_finds_postal_codes_saint_spellings_and_metiers_and_lists_in_french
     assert!(html.contains("Les 18 régions") || html.contains("régions</h3>"));
     assert!(html.contains("Fraîcheur des données"));
 }
+
+#[tokio::test]
+async fn pages_are_cached_until_the_data_change_with_etags_and_compression() {
+    let app = TestApp::spawn().await;
+    // a client that leaves the body compressed, to see the encoding
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let get = |path: &'static str, etag: Option<String>| {
+        let mut r = client
+            .get(format!("{}{path}", app.address))
+            .header("accept-encoding", "gzip");
+        if let Some(e) = etag {
+            r = r.header("if-none-match", e);
+        }
+        r.send()
+    };
+    let first = get("/territoires/ze/2815", None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["x-cache"], "miss");
+    assert_eq!(first.headers()["content-encoding"], "gzip");
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let second = get("/territoires/ze/2815", None).await.unwrap();
+    assert_eq!(second.headers()["x-cache"], "hit");
+    assert_eq!(second.headers()["etag"].to_str().unwrap(), etag);
+    let not_modified = get("/territoires/ze/2815", Some(etag.clone()))
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    // the API too
+    let api = get("/api/v1/territoires/ze/2815/tension", None)
+        .await
+        .unwrap();
+    assert_eq!(api.headers()["x-cache"], "miss");
+    assert_eq!(
+        get("/api/v1/territoires/ze/2815/tension", None)
+            .await
+            .unwrap()
+            .headers()["x-cache"],
+        "hit"
+    );
+    // a rebuild changes the data version: the page is rendered again, with the forecasts
+    observatoire::forecast::store::rebuild(&app.db.db.connect().unwrap()).unwrap();
+    let after = get("/territoires/ze/2815", Some(etag.clone()))
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert_eq!(after.headers()["x-cache"], "miss");
+    assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
+    // job states are never cached
+    let jobs = get("/api/v1/jobs", None).await.unwrap();
+    assert!(jobs.headers().get("x-cache").is_none());
+}

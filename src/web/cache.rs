@@ -1,0 +1,149 @@
+//! Rendered pages and API answers kept in memory and served again until the data change: the key
+//! is the address, the validity a *data version* read from the database (last derived-table
+//! build, last raw-data change, job runs, and the day — freshness is worded in days). Every
+//! answer carries an ETag; a client that sends it back gets `304 Not Modified`.
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+
+/// Bytes of bodies kept at most; past it the cache starts afresh.
+const MAX_BYTES: usize = 128 << 20;
+/// Bodies larger than this are not kept (whole-collection exports).
+const MAX_BODY: usize = 8 << 20;
+
+#[derive(Default)]
+pub struct PageCache {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    bytes: usize,
+    entries: HashMap<String, Entry>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    version: String,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+/// What the cache may keep: pages and API reads, not the admin, health, metrics or job states.
+fn cacheable(path: &str) -> bool {
+    !(path.starts_with("/admin")
+        || path.starts_with("/metrics")
+        || path.starts_with("/health")
+        || path.starts_with("/api/v1/jobs")
+        || path.starts_with("/static"))
+}
+
+/// The data version: changes whenever a job, import or rebuild writes.
+pub fn version(conn: &duckdb::Connection) -> anyhow::Result<String> {
+    Ok(conn.query_row(
+        "SELECT concat_ws('|', (SELECT max(built_at) FROM derived_state), (SELECT max(changed_at) FROM data_changes),
+                (SELECT count(*) || '/' || count(finished_at) FROM job_runs), (SELECT max(last_success_at) FROM sources),
+                current_date)",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn etag_of(body: &[u8], version: &str) -> HeaderValue {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    version.hash(&mut h);
+    body.hash(&mut h);
+    // weak: the same entity may be sent compressed or not
+    HeaderValue::from_str(&format!("W/\"{:016x}\"", h.finish())).expect("ascii")
+}
+
+fn not_modified(req_headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    req_headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == etag.to_str().unwrap_or(""))
+        })
+}
+
+fn respond(e: &Entry, req_headers: &HeaderMap, hit: bool) -> Response {
+    if not_modified(req_headers, &e.etag) {
+        let mut r = StatusCode::NOT_MODIFIED.into_response();
+        r.headers_mut().insert(header::ETAG, e.etag.clone());
+        return r;
+    }
+    let mut r = (e.status, e.body.clone()).into_response();
+    *r.headers_mut() = e.headers.clone();
+    r.headers_mut().insert(header::ETAG, e.etag.clone());
+    r.headers_mut().insert(
+        "x-cache",
+        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+    );
+    r
+}
+
+pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET || !cacheable(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let key = req.uri().to_string();
+    let version = match state.db.call(|c| version(c)).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(
+                "cache : version des données illisible, réponse non mise en cache : {e:#}"
+            );
+            return next.run(req).await;
+        }
+    };
+    let req_headers = req.headers().clone();
+    let cached = state.cache.inner.lock().ok().and_then(|c| {
+        c.entries
+            .get(&key)
+            .filter(|e| e.version == version)
+            .cloned()
+    });
+    if let Some(e) = cached {
+        return respond(&e, &req_headers, true);
+    }
+    let resp = next.run(req).await;
+    // keep successes and the definitive answers to bad addresses (404); never server errors
+    if !(resp.status() == StatusCode::OK || resp.status() == StatusCode::NOT_FOUND) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut headers = parts.headers;
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let e = Entry {
+        etag: etag_of(&body, &version),
+        version,
+        status: parts.status,
+        headers,
+        body,
+    };
+    if let Ok(mut c) = state.cache.inner.lock() {
+        if c.bytes + e.body.len() > MAX_BYTES {
+            c.entries.clear();
+            c.bytes = 0;
+        }
+        c.bytes += e.body.len();
+        if let Some(old) = c.entries.insert(key, e.clone()) {
+            c.bytes -= old.body.len();
+        }
+    }
+    respond(&e, &req_headers, false)
+}
