@@ -163,9 +163,17 @@ fn read(conn: &Connection, f: &Family) -> Result<Vec<Series>> {
     Ok(out)
 }
 
+/// kind, code, dimension, period.
+type SeriesPeriod = (String, String, String, String);
+
 /// Rebuilds every `fc_*` table in `conn`'s transaction.
 pub fn rebuild(conn: &Connection) -> Result<()> {
-    conn.execute_batch("DELETE FROM fc_points; DELETE FROM fc_series; DELETE FROM fc_accuracy;")?;
+    // the forecasts being replaced, to find the values that fell outside them (alerts)
+    conn.execute_batch(
+        "CREATE OR REPLACE TEMP TABLE fc_prev AS SELECT * FROM fc_points;
+         DELETE FROM fc_surprises;
+         DELETE FROM fc_points; DELETE FROM fc_series; DELETE FROM fc_accuracy;",
+    )?;
     for f in FAMILIES {
         let started = std::time::Instant::now();
         family(conn, f).with_context(|| format!("prévisions {}", f.name))?;
@@ -175,11 +183,60 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
             "prévisions recalculées"
         );
     }
+    conn.execute_batch("DROP TABLE fc_prev")?;
     crate::store::changes::record_rebuild(conn, REBUILD)
+}
+
+/// Observed values outside the 95 % interval the previous build forecast for them.
+fn surprises(conn: &Connection, f: &Family, series: &[Series]) -> Result<()> {
+    let mut prev: std::collections::HashMap<SeriesPeriod, (f64, f64, f64)> = conn
+        .prepare(
+            "SELECT kind, code, dimension, period, mean, lo95, hi95 FROM fc_prev
+             WHERE family = ? AND lo95 IS NOT NULL AND hi95 IS NOT NULL AND mean IS NOT NULL",
+        )?
+        .query_map([f.name], |r| {
+            Ok((
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+                (r.get(4)?, r.get(5)?, r.get(6)?),
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    if prev.is_empty() {
+        return Ok(());
+    }
+    let mut app = conn.appender("fc_surprises")?;
+    for s in series {
+        for (i, v) in s.values.iter().enumerate() {
+            let period = s.start.plus(i as i64).to_string();
+            let key = (s.kind.clone(), s.code.clone(), s.dimension.clone(), period);
+            if let Some((mean, lo, hi)) = prev.remove(&key) {
+                if *v < lo || *v > hi {
+                    app.append_row(duckdb::params![
+                        f.name,
+                        s.kind,
+                        s.code,
+                        s.dimension,
+                        s.label,
+                        key.3,
+                        v,
+                        mean,
+                        lo,
+                        hi,
+                        f.unit,
+                        s.source,
+                        chrono::Utc::now().naive_utc()
+                    ])?;
+                }
+            }
+        }
+    }
+    app.flush()?;
+    Ok(())
 }
 
 fn family(conn: &Connection, f: &Family) -> Result<()> {
     let series = read(conn, f)?;
+    surprises(conn, f, &series)?;
     if series.is_empty() {
         let note = if f.min_points > 1 {
             format!(

@@ -1,4 +1,11 @@
 -- Tension score, level and components from tension_base (see tension.rs for the method).
+-- the levels of the build being replaced, for the alerts (métiers entering or leaving tension);
+-- kept as they were when the table is empty (first build, or a build that failed before)
+CREATE OR REPLACE TEMP TABLE t_prev AS
+SELECT kind, code, nomenclature, metier, label, level, now()::TIMESTAMP AS built_at FROM ind_tension;
+DELETE FROM ind_tension_previous WHERE (SELECT count(*) FROM t_prev) > 0;
+INSERT INTO ind_tension_previous SELECT * FROM t_prev;
+DROP TABLE t_prev;
 DELETE FROM ind_tension;
 DELETE FROM ind_tension_reference;
 -- component values, published only on a base of >= {MIN_BASE}

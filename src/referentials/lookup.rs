@@ -311,3 +311,16 @@ pub fn rome_labels(conn: &Connection) -> Result<std::collections::HashMap<String
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?)
 }
+
+/// The label of a NAF rév. 2 code at an aggregation level (`a21`, `a38`, `a88`, …), the most
+/// aggregated level first when a code exists at several.
+pub fn naf(conn: &Connection, code: &str) -> Result<Option<(String, String)>> {
+    Ok(conn
+        .prepare(
+            "SELECT lower(niveau), libelle FROM ref_naf_libelle WHERE code = ?
+             ORDER BY CASE lower(niveau) WHEN 'a38' THEN 0 WHEN 'a88' THEN 1 WHEN 'a21' THEN 2 ELSE 3 END LIMIT 1",
+        )?
+        .query_map([code], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .next()
+        .transpose()?)
+}

@@ -46,8 +46,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 8,
-        name: "postal_codes",
-        sql: include_str!("migrations/0008_postal_codes.sql"),
+        name: "search_alerts",
+        sql: include_str!("migrations/0008_search_alerts.sql"),
     },
 ];
 

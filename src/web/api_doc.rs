@@ -6,7 +6,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{analytics, api, api_previsions, api_secteurs, jobs, AppState};
+use super::{alertes, analytics, api, api_previsions, api_secteurs, jobs, AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,7 @@ Toute collection s'exporte avec ?format=csv (UTF-8 avec BOM, « ; », virgule d�
         (name = "competences", description = "compétences demandées"),
         (name = "previsions", description = "prévisions à 12 mois"),
         (name = "filieres", description = "filières"),
+        (name = "alertes", description = "changements notables depuis la dernière mise à jour"),
         (name = "jobs", description = "tâches planifiées"),
     )
 )]
@@ -64,6 +65,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(api_previsions::previsions))
         .routes(routes!(analytics::filieres))
         .routes(routes!(analytics::filiere))
+        .routes(routes!(alertes::api))
         .routes(routes!(jobs::api_jobs))
         .split_for_parts();
     let inner: Router = router

@@ -87,7 +87,7 @@ pub struct Line {
     pub label: String,
     /// `(period, value)`, in period order; periods are those of the chart.
     pub points: Vec<(String, f64)>,
-    /// 0: solid; 1: dashed (comparison); 2: dotted (forecast).
+    /// 0: solid; 1: dashed (comparison); 2: dotted (forecast); 3: long dashes.
     pub style: u8,
 }
 
@@ -231,7 +231,8 @@ pub fn time_series(
         let class = match l.style {
             0 => "line",
             1 => "line compare",
-            _ => "line forecast",
+            2 => "line forecast",
+            _ => "line s3",
         };
         let _ = write!(
             s,

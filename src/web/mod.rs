@@ -1,5 +1,6 @@
 //! Web layer: axum + minijinja. Reads derived tables (`ind_*`), `sources` and `job_runs`; referentials
 //! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
+mod alertes;
 mod analytics;
 mod api;
 mod api_doc;
@@ -8,9 +9,12 @@ mod api_secteurs;
 mod cache;
 mod carte;
 mod charts;
+mod comparer;
+mod competences;
 mod error;
 mod export;
 mod extract;
+mod filiere;
 pub mod format;
 mod health;
 mod home;
@@ -19,6 +23,7 @@ mod maps;
 mod methodologie;
 mod metier;
 pub mod metrics;
+mod secteur;
 mod territoire;
 mod territoire_analyses;
 
@@ -112,8 +117,16 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(home::page))
         .route("/territoires/{kind}/{code}", get(territoire::page))
+        .route(
+            "/territoires/{kind}/{code}/competences",
+            get(competences::page),
+        )
         .route("/carte", get(carte::page))
+        .route("/comparer", get(comparer::page))
+        .route("/alertes", get(alertes::page))
         .route("/metiers/{code}", get(metier::page))
+        .route("/secteurs/{naf}", get(secteur::page))
+        .route("/filieres/{id}", get(filiere::page))
         .route("/fiche/{kind}/{code}", get(territoire::fiche))
         .route("/methodologie", get(methodologie::page))
         .route("/health", get(health::health))

@@ -20,7 +20,7 @@ pub const MIN_OFFRES: i64 = 3;
 pub const MIN_BASE_DIFFICILES: i64 = 20;
 
 #[derive(Serialize)]
-struct Serie {
+pub(super) struct Serie {
     last_period: String,
     last_value: f64,
     prev_year_period: Option<String>,
@@ -29,7 +29,7 @@ struct Serie {
     min: f64,
     max: f64,
     points: String,
-    values: Vec<(String, f64)>,
+    pub(super) values: Vec<(String, f64)>,
 }
 
 #[derive(Serialize)]
@@ -89,15 +89,16 @@ struct Offres {
 }
 
 #[derive(Serialize)]
-struct Dashboard {
+pub(super) struct Dashboard {
     kind: String,
     kind_label: &'static str,
     code: String,
     libelle: String,
     nb_communes: i64,
     departements: Vec<(String, String)>,
-    chomage: Option<Serie>,
-    emploi: Option<Serie>,
+    pub(super) libelle_court: String,
+    pub(super) chomage: Option<Serie>,
+    pub(super) emploi: Option<Serie>,
     bmo_total: Option<BmoTotal>,
     bmo_bassins: Vec<BmoBassin>,
     bmo_metiers: Vec<BmoMetier>,
@@ -221,7 +222,7 @@ async fn load(
     Ok(d)
 }
 
-fn dashboard(
+pub(super) fn dashboard(
     conn: &Connection,
     kind: &str,
     code: &str,
@@ -288,6 +289,7 @@ fn dashboard(
         })
         .unwrap_or_default();
     Ok(Some(Dashboard {
+        libelle_court: libelle.clone(),
         tension,
         secteurs,
         competences,

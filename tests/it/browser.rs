@@ -89,6 +89,11 @@ async fn pages_pass_axe_render_their_charts_and_the_fiche_prints_on_two_pages() 
         "/methodologie",
         "/metiers/K1304",
         "/metiers/B2X31",
+        "/secteurs/FZ",
+        "/filieres/batiment-renovation?territoire=ze:2815",
+        "/territoires/ze/2815/competences",
+        "/comparer?t=ze:2815&t=ze:1109&t=dep:76",
+        "/alertes",
         "/territoires/ze/9999",
     ];
     let (address, bin) = (app.address.clone(), bin.to_string());

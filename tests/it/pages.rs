@@ -362,3 +362,207 @@ async fn pages_are_cached_until_the_data_change_with_etags_and_compression() {
     let jobs = get("/api/v1/jobs", None).await.unwrap();
     assert!(jobs.headers().get("x-cache").is_none());
 }
+
+#[tokio::test]
+async fn comparer_sets_territories_side_by_side_with_france() {
+    let app = TestApp::spawn().await;
+    let html = app
+        .get("/comparer?t=ze:2815&t=ze:1109&t=dep:76")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "href=\"/territoires/ze/2815\">Rouen</a>",
+        "href=\"/territoires/ze/1109\">Paris</a>",
+        "href=\"/territoires/dep/76\">",
+        ">France</th>",
+        "Taux de chômage comparés",
+    ] {
+        assert!(html.contains(needle), "{needle}");
+    }
+    let c = app.db.db.connect().unwrap();
+    let paris: f64 = c
+        .query_row(
+            "SELECT taux FROM ind_chomage WHERE kind = 'ze' AND code = '1109' ORDER BY trimestre DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        html.contains(&format!("{}&nbsp;%", french(paris, 1))),
+        "Paris {paris}"
+    );
+    assert_eq!(app.get("/comparer").await.status(), 200, "the form");
+    for (path, status) in [
+        ("/comparer?t=ze:2815", 400),
+        ("/comparer?t=ze:1&t=ze:2&t=ze:3&t=ze:4&t=ze:5", 400),
+        ("/comparer?t=2815&t=1109", 400),
+        ("/comparer?t=ze:2815&t=ze:9999", 404),
+        ("/comparer?x=1", 400),
+    ] {
+        assert_eq!(app.get(path).await.status(), status, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn alerts_report_metiers_entering_tension_and_values_outside_their_forecast() {
+    let app = TestApp::spawn().await;
+    let c = app.db.db.connect().unwrap();
+    // a rebuild keeps the levels it replaces
+    observatoire::indicators::rebuild(&c).unwrap();
+    let kept = count(&app.db.db, "SELECT count(*) FROM ind_tension_previous");
+    assert_eq!(kept, count(&app.db.db, "SELECT count(*) FROM ind_tension"));
+    // same data: nothing entered or left tension
+    let v: serde_json::Value = app
+        .get("/api/v1/alertes?type=entree_tension")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 0, "{v}");
+    // a métier of Rouen that was at level 2 before and is at 5 now
+    let metier: String = c
+        .query_row(
+            "SELECT metier FROM ind_tension WHERE kind = 'ze' AND code = '2815' AND nomenclature = 'fap2021' AND level = 5
+             ORDER BY metier LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    c.execute(
+        "UPDATE ind_tension_previous SET level = 2 WHERE kind = 'ze' AND code = '2815' AND nomenclature = 'fap2021' AND metier = ?",
+        [&metier],
+    )
+    .unwrap();
+    let v: serde_json::Value = app
+        .get("/api/v1/alertes?type=entree_tension&territoire=ze:2815")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    let a = &v["items"][0];
+    assert_eq!(a["metier"]["code"], metier.as_str());
+    assert_eq!(a["valeurs"]["niveau_precedent"], 2);
+    assert_eq!(a["valeurs"]["niveau"], 5);
+    assert!(a["message"].as_str().unwrap().contains("entre en tension"));
+    // a value outside the interval the previous forecasts gave it
+    observatoire::forecast::store::rebuild(&c).unwrap();
+    let taux: f64 = c
+        .query_row(
+            "SELECT taux FROM ind_chomage WHERE kind = 'ze' AND code = '2815' AND trimestre = '2023-T3'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    c.execute(
+        "INSERT INTO fc_points VALUES ('chomage', 'ze', '2815', '', 1, '2023-Q3', ?, ?, ?, ?, ?)",
+        duckdb::params![taux + 2.0, taux + 1.5, taux + 2.5, taux + 1.0, taux + 3.0],
+    )
+    .unwrap();
+    observatoire::forecast::store::rebuild(&c).unwrap();
+    let v: serde_json::Value = app
+        .get("/api/v1/alertes?type=hors_intervalle")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["items"][0]["valeurs"]["periode"], "2023-Q3");
+    assert_eq!(v["items"][0]["territoire"]["code"], "2815");
+    // stale sources are alerts too; the page lists them all; bad filters are problems
+    let html = app.get("/alertes").await.text().await.unwrap();
+    assert!(html.contains("entrée en tension") && html.contains("hors intervalle"));
+    assert!(html.contains("source ancienne"));
+    app.assert_problems(&[
+        ("/api/v1/alertes?type=autre", 400),
+        ("/api/v1/alertes?territoire=2815", 400),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn sector_filiere_and_skills_pages_show_their_tables() {
+    let app = TestApp::spawn().await;
+    let c = app.db.db.connect().unwrap();
+    // sector: offers by zone from ind_offres
+    let (sector, ze, n): (String, String, i64) = c
+        .query_row(
+            "SELECT key, code, offres FROM ind_offres WHERE kind = 'ze' AND dimension = 'naf_a38' AND periode = 'actuel'
+               AND key <> '?' ORDER BY offres DESC, key LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let html = app
+        .get(&format!("/secteurs/{sector}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("(NAF A38 {sector})")));
+    assert!(
+        html.contains(&format!("data-code=\"{ze}\">{n}</td>")),
+        "{sector} {ze} {n}"
+    );
+    assert_eq!(app.get("/secteurs/ZZ").await.status(), 404);
+    assert_eq!(app.get("/secteurs/a-b").await.status(), 400);
+    // filière in a territory: its ROME métiers with their levels
+    let (rome, level): (String, Option<i32>) = c
+        .query_row(
+            "SELECT r.rome, t.level FROM ref_filiere_rome r
+             LEFT JOIN ind_tension t ON t.kind = 'ze' AND t.code = '2815' AND t.nomenclature = 'rome' AND t.metier = r.rome
+             WHERE r.filiere = 'batiment-renovation' ORDER BY r.rome LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let html = app
+        .get("/filieres/batiment-renovation?territoire=ze:2815")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let cell = match level {
+        Some(l) => format!("data-code=\"{rome}\">{l} — "),
+        None => format!("data-code=\"{rome}\">—"),
+    };
+    assert!(html.contains(&cell), "{cell}");
+    assert_eq!(app.get("/filieres/inconnue").await.status(), 404);
+    assert_eq!(
+        app.get("/filieres/batiment-renovation?territoire=x")
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        app.get("/filieres/batiment-renovation?territoire=ze:9999")
+            .await
+            .status(),
+        404
+    );
+    // skills page: the most cited skill of the zone, and the honest note on the skills forecast
+    let (skill, offres): (String, i64) = c
+        .query_row(
+            "SELECT libelle, offres FROM ind_competences WHERE kind = 'ze' AND code = '2815' AND nature = 'observee'
+               AND dimension = 'total' ORDER BY offres DESC, competence LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let html = app
+        .get("/territoires/ze/2815/competences")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let escaped = skill.replace('\'', "&#x27;");
+    assert!(html.contains(&escaped), "{skill}");
+    assert!(html.contains(&format!("<td class=\"num\">{offres}</td>")));
+    assert!(html.contains("Prévision des compétences"));
+    assert_eq!(
+        app.get("/territoires/ze/9999/competences").await.status(),
+        404
+    );
+}

@@ -1,0 +1,108 @@
+//! `/territoires/{kind}/{code}/competences`: skills demand of a territory — observed in its
+//! offers, structural (implied by its BMO projects), emerging, transferable — and its forecasts
+//! with their intervals and each series' measured accuracy.
+use axum::extract::State;
+use axum::response::Html;
+use duckdb::Connection;
+use minijinja::context;
+use serde::Serialize;
+
+use super::extract::P;
+use super::{AppError, AppState};
+use crate::referentials::lookup;
+
+#[derive(Serialize)]
+struct Skill {
+    code: String,
+    libelle: Option<String>,
+    type_competence: Option<String>,
+    offres: Option<i64>,
+    base: Option<i64>,
+    part: Option<f64>,
+    part_precedente: Option<f64>,
+    poids: Option<f64>,
+    transition_eco: Option<bool>,
+    transition_num: Option<bool>,
+}
+
+fn skills(
+    conn: &Connection,
+    kind: &str,
+    code: &str,
+    nature: &str,
+    dimension: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<Skill>> {
+    Ok(conn
+        .prepare(&format!(
+            "SELECT competence, libelle, type_competence, offres, base, part, part_precedente, poids, transition_eco, transition_num
+             FROM ind_competences WHERE kind = ? AND code = ? AND nature = ? AND dimension = ?
+             ORDER BY poids DESC NULLS LAST, offres DESC NULLS LAST, competence LIMIT {limit}"
+        ))?
+        .query_map([kind, code, nature, dimension], |r| {
+            Ok(Skill {
+                code: r.get(0)?,
+                libelle: r.get(1)?,
+                type_competence: r.get(2)?,
+                offres: r.get(3)?,
+                base: r.get(4)?,
+                part: r.get::<_, Option<f64>>(5)?.map(|p| p * 100.0),
+                part_precedente: r.get::<_, Option<f64>>(6)?.map(|p| p * 100.0),
+                poids: r.get(7)?,
+                transition_eco: r.get(8)?,
+                transition_num: r.get(9)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    P((kind, code)): P<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    if !super::api::KINDS.contains(&kind.as_str()) {
+        return Err(AppError::bad_request(format!(
+            "Type de territoire « {kind} » inconnu : utilisez ze, bassin, dep, reg ou custom."
+        )));
+    }
+    if code.is_empty()
+        || code.len() > 40
+        || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(AppError::bad_request("Code de territoire mal formé."));
+    }
+    let out = state
+        .db
+        .call(move |c| {
+            let Some(t) = lookup::territory(c, &kind, &code)? else {
+                return Ok(None);
+            };
+            let observed = skills(c, &kind, &code, "observee", "total", 60)?;
+            let structural = skills(c, &kind, &code, "structurelle", "total", 30)?;
+            let emerging = skills(c, &kind, &code, "emergente", "total", 30)?;
+            let transferable = skills(c, &kind, &code, "transferable", "tension", 30)?;
+            let forecasts = super::territoire_analyses::forecasts(c, &kind, &code)?;
+            let computed: bool =
+                c.query_row("SELECT count(*) > 0 FROM fc_series", [], |r| r.get(0))?;
+            Ok(Some((
+                t,
+                observed,
+                structural,
+                emerging,
+                transferable,
+                forecasts,
+                computed,
+            )))
+        })
+        .await?;
+    let Some((t, observed, structural, emerging, transferable, forecasts, computed)) = out else {
+        return Err(AppError::not_found(
+            "Ce territoire n'existe pas dans l'observatoire.",
+        ));
+    };
+    let kind_label = super::home::kind_label(&t.kind);
+    state.render(
+        "competences.html",
+        context! { t, kind_label, observed, structural, emerging, transferable, forecasts, computed },
+    )
+}
