@@ -91,6 +91,8 @@ pub struct Runner {
     body: BodyFn,
     /// Notified after every run (the scheduler's `after` waits on it).
     pub finished: Arc<tokio::sync::Notify>,
+    /// Incremented after every run: what the web's cache of rendered pages watches.
+    pub generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 struct RunningGuard(Arc<Mutex<HashSet<String>>>, String);
@@ -119,6 +121,7 @@ impl Runner {
             shutdown: Cancel::default(),
             body,
             finished: Default::default(),
+            generation: Default::default(),
         }
     }
 
@@ -197,6 +200,8 @@ impl Runner {
         if let Err(e) = self.finish_row(&outcome).await {
             tracing::error!(job = %job.name, "impossible d'enregistrer la fin de l'exécution : {e:#}");
         }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.finished.notify_waiters();
         match outcome.status {
             Status::Success => {

@@ -19,9 +19,15 @@ const MAX_BYTES: usize = 128 << 20;
 /// Bodies larger than this are not kept (whole-collection exports).
 const MAX_BODY: usize = 8 << 20;
 
+/// How long a data version read from the database is trusted when no job ran in between (writes
+/// outside the runner — an import, a test — show within this delay).
+const VERSION_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Default)]
 pub struct PageCache {
     inner: Mutex<Inner>,
+    /// (runner generation, read at, version).
+    version: Mutex<Option<(u64, std::time::Instant, String)>>,
 }
 
 #[derive(Default)]
@@ -36,6 +42,8 @@ struct Entry {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// The body gzip-compressed, made on the first request that accepts it.
+    gzip: Option<Bytes>,
     etag: HeaderValue,
 }
 
@@ -77,14 +85,36 @@ fn not_modified(req_headers: &HeaderMap, etag: &HeaderValue) -> bool {
         })
 }
 
+fn accepts_gzip(h: &HeaderMap) -> bool {
+    h.get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(body).ok()?;
+    enc.finish().ok().map(Bytes::from)
+}
+
 fn respond(e: &Entry, req_headers: &HeaderMap, hit: bool) -> Response {
     if not_modified(req_headers, &e.etag) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         r.headers_mut().insert(header::ETAG, e.etag.clone());
         return r;
     }
-    let mut r = (e.status, e.body.clone()).into_response();
+    let compressed = e.gzip.as_ref().filter(|_| accepts_gzip(req_headers));
+    let mut r = (e.status, compressed.unwrap_or(&e.body).clone()).into_response();
     *r.headers_mut() = e.headers.clone();
+    if compressed.is_some() {
+        // the compression layer leaves an encoded body as it is
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        r.headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        r.headers_mut().remove(header::CONTENT_LENGTH);
+    }
     r.headers_mut().insert(header::ETAG, e.etag.clone());
     r.headers_mut().insert(
         "x-cache",
@@ -114,7 +144,15 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             .filter(|e| e.version == version)
             .cloned()
     });
-    if let Some(e) = cached {
+    if let Some(mut e) = cached {
+        if e.gzip.is_none() && accepts_gzip(&req_headers) && e.body.len() > 1024 {
+            e.gzip = gzip(&e.body);
+            if let Ok(mut c) = state.cache.inner.lock() {
+                if let Some(slot) = c.entries.get_mut(&key).filter(|x| x.version == e.version) {
+                    slot.gzip = e.gzip.clone();
+                }
+            }
+        }
         return respond(&e, &req_headers, true);
     }
     let resp = next.run(req).await;
@@ -129,6 +167,7 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let mut headers = parts.headers;
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     let e = Entry {
+        gzip: None,
         etag: etag_of(&body, &version),
         version,
         status: parts.status,

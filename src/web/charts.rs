@@ -4,6 +4,8 @@
 //! shows the data table behind it. Lines differ by dash pattern and markers, not by colour alone.
 use std::fmt::Write;
 
+pub use super::format::fr_dec as fr;
+
 const W: f64 = 640.0;
 const H: f64 = 240.0;
 const LEFT: f64 = 56.0;
@@ -16,29 +18,6 @@ pub fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
-}
-
-/// A number the French way: decimal comma, thin space between thousands.
-pub fn fr(v: f64, digits: usize) -> String {
-    let s = format!("{:.*}", digits, v.abs());
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(a, b)| (a, b));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('\u{202f}');
-        }
-        grouped.push(c);
-    }
-    let sign = if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "−"
-    } else {
-        ""
-    };
-    if frac.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped},{frac}")
-    }
 }
 
 /// "Nice" axis ticks covering `[lo, hi]`: 3 to 6 round values.

@@ -25,24 +25,31 @@ pub fn register(env: &mut Environment<'static>) {
 
 /// Thousands separated by a narrow no-break space, as in French typography.
 pub fn fr_int(v: Option<i64>) -> String {
-    let Some(v) = v else { return "—".into() };
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{202F}');
-        }
-        out.push(c);
-    }
-    if v < 0 {
-        format!("−{out}")
-    } else {
-        out
-    }
+    v.map_or_else(|| "—".into(), |v| fr_dec(v as f64, 0))
 }
 
+/// A number the French way: decimal comma, narrow no-break space between thousands, a true
+/// minus sign (and no "−0,0").
 pub fn fr_dec(v: f64, digits: usize) -> String {
-    format!("{v:.digits$}").replace('.', ",")
+    let s = format!("{:.*}", digits, v.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(a, b)| (a, b));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('\u{202f}');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "−"
+    } else {
+        ""
+    };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{frac}")
+    }
 }
 
 #[cfg(test)]

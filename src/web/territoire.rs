@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse};
 use duckdb::Connection;
 use minijinja::context;
 use serde::Serialize;
@@ -136,7 +136,7 @@ pub async fn page(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
     super::extract::Q(q): super::extract::Q<DashQuery>,
-) -> Result<Html<String>, AppError> {
+) -> Result<axum::response::Response, AppError> {
     let tri = q.tri.unwrap_or_else(|| "niveau".into());
     if !super::territoire_analyses::TENSION_SORTS
         .iter()
@@ -156,8 +156,61 @@ pub async fn page(
             "Les pages sont numérotées à partir de 1.",
         ));
     }
+    // `/territoires/ze/2815.csv`: the headline figures as a table
+    for ext in ["csv", "xlsx", "parquet"] {
+        if let Some(code) = code.strip_suffix(&format!(".{ext}")) {
+            let path = format!("/territoires/{kind}/{code}");
+            let d = load(&state, kind, code.to_string(), tri, 1).await?;
+            let url = format!("{path}.{ext}");
+            return Ok(super::export::download(&synthese(&d), &format!("{path}_synthese"), url, ext).await);
+        }
+    }
     let d = load(&state, kind, code, tri, q.page.unwrap_or(1)).await?;
-    state.render("territoire.html", context! { d })
+    Ok(state.render("territoire.html", context! { d })?.into_response())
+}
+
+/// The headline figures of a dashboard as a collection (one row per indicator, with its period
+/// and source), for `/territoires/{kind}/{code}.csv|xlsx|parquet`.
+fn synthese(d: &Dashboard) -> serde_json::Value {
+    use serde_json::json;
+    let src = |id: &str| -> Vec<serde_json::Value> {
+        d.sources
+            .get(id)
+            .map(|s| {
+                vec![json!({"id": s.id, "name": s.name, "publisher": s.publisher, "vintage": s.vintage,
+                            "licence": s.licence, "url": s.url, "method": format!("/methodologie#{}", s.method_anchor)})]
+            })
+            .unwrap_or_default()
+    };
+    let row = |indicateur: &str, valeur: Option<f64>, unite: &str, periode: &str, source: &str| {
+        // computed changes and shares to two decimals (no floating-point noise in a spreadsheet)
+        let valeur = valeur.map(|v| (v * 100.0).round() / 100.0);
+        json!({"territoire": format!("{}:{}", d.kind, d.code), "libelle": d.libelle, "indicateur": indicateur,
+               "valeur": valeur, "unite": unite, "periode": periode, "sources": src(source)})
+    };
+    let mut items = Vec::new();
+    if let Some(c) = &d.chomage {
+        items.push(row("Taux de chômage", Some(c.last_value), "%", &c.last_period, "insee-chomage-ze"));
+        items.push(row("Évolution du taux de chômage sur un an", c.change, "points", &c.last_period, "insee-chomage-ze"));
+    }
+    if let Some(e) = &d.emploi {
+        items.push(row("Emploi salarié privé (CVS)", Some(e.last_value), "salariés", &e.last_period, "urssaf-emploi-ze"));
+        items.push(row("Évolution de l'emploi salarié sur un an", e.change, "%", &e.last_period, "urssaf-emploi-ze"));
+    }
+    if let Some(b) = &d.bmo_total {
+        let year = b.annee.to_string();
+        items.push(row("Projets de recrutement (BMO)", Some(b.projets as f64), "projets", &year, "ft-bmo"));
+        items.push(row("Part des projets jugés difficiles", b.part_difficiles, "%", &year, "ft-bmo"));
+    }
+    if let Some(o) = &d.offres {
+        let period = format!("{} au {}", o.debut, o.fin);
+        let source = o.sources.first().map(String::as_str).unwrap_or("ft-offres-echantillon");
+        items.push(row("Offres d'emploi en cours", Some(o.total as f64), "offres", &period, source));
+    }
+    let (strong, ranked) = d.tension.in_tension();
+    items.push(row("Métiers en tension forte ou très forte (niveaux 4-5)", Some(strong as f64), "métiers FAP 2021", "BMO 2024", "ft-bmo"));
+    items.push(row("Métiers classés en tension", Some(ranked as f64), "métiers FAP 2021", "BMO 2024", "ft-bmo"));
+    json!({"items": items, "method": "/methodologie"})
 }
 
 /// `/fiche/{kind}/{code}`: the two-page synthesis for élus, from the same figures.

@@ -409,3 +409,36 @@ fn export_parquet_writes_every_derived_table_hive_partitioned_and_fails_clearly(
     assert!(!err.contains("panicked"), "{err}");
     assert!(out_dir.join("manifest.json").exists());
 }
+
+#[tokio::test]
+async fn a_territory_page_downloads_its_headline_figures() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/territoires/ze/2815.csv").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("observatoire_territoires_ze_2815_synthese_"));
+    let text = r.text().await.unwrap();
+    let c = app.db.db.connect().unwrap();
+    let taux: f64 = c
+        .query_row(
+            "SELECT taux FROM ind_chomage WHERE kind = 'ze' AND code = '2815' ORDER BY trimestre DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains(";Taux de chômage;"))
+        .unwrap();
+    let value: f64 = line.split(';').nth(3).unwrap().replace(',', ".").parse().unwrap();
+    assert!((value - taux).abs() < 0.01, "{line}");
+    assert!(line.contains("Insee"), "{line}");
+    let r = app.get("/territoires/dep/76.xlsx").await;
+    assert_eq!(r.status(), 200);
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    assert!(wb.worksheet_range("Données").unwrap().rows().count() > 3);
+    assert_eq!(app.get("/territoires/ze/9999.csv").await.status(), 404);
+}

@@ -200,22 +200,29 @@ pub async fn middleware(State(inner): State<Router>, req: Request, next: Next) -
         Ok(d) => d,
         Err(resp) => return resp,
     };
-    let Some(table) = table::from_json(&doc) else {
+    let url = format!("{}{}", req.path, {
+        let q = encode(&pairs);
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{q}")
+        }
+    });
+    download(&doc, &req.path, url, format).await
+}
+
+/// The download of a JSON collection in `format` (`csv`, `xlsx`, `parquet`), named after `path`
+/// and the day; a document that is not a collection is a 400.
+pub async fn download(doc: &Value, path: &str, url: String, format: &str) -> Response {
+    let Some(table) = table::from_json(doc) else {
         return problem("cette ressource n'est pas une collection : elle ne s'exporte qu'en JSON");
     };
     let now = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris);
     let about = writers::About {
-        url: format!("{}{}", req.path, {
-            let q = encode(&pairs);
-            if q.is_empty() {
-                String::new()
-            } else {
-                format!("?{q}")
-            }
-        }),
+        url,
         extracted: now.format("%Y-%m-%d %H:%M").to_string(),
     };
-    let name = file_name(&req.path, &now.format("%Y-%m-%d").to_string(), format);
+    let name = file_name(path, &now.format("%Y-%m-%d").to_string(), format);
     let format = format.to_string();
     let sources = table.sources_line();
     let written = tokio::task::spawn_blocking(move || match format.as_str() {
