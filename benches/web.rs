@@ -46,9 +46,11 @@ fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
@@ -59,15 +61,21 @@ fn main() -> anyhow::Result<()> {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(3_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("bench.duckdb");
     let db = observatoire::store::Db::open(&path)?;
-    let config = observatoire::config::Config::parse(include_str!("../config.toml")).map_err(anyhow::Error::msg)?;
+    let config = observatoire::config::Config::parse(include_str!("../config.toml"))
+        .map_err(anyhow::Error::msg)?;
     let t = Instant::now();
     observatoire::init::run(&mut db.connect()?, &config)?;
     observatoire::forecast::store::rebuild(&db.connect()?)?;
-    println!("données embarquées et prévisions : {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "données embarquées et prévisions : {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     rt.block_on(async move {
         let listener = observatoire::startup::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
@@ -75,33 +83,66 @@ fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             observatoire::startup::serve(listener, state, std::future::pending()).await
         });
-        let client = reqwest::Client::builder().pool_max_idle_per_host(64).no_gzip().build()?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .no_gzip()
+            .build()?;
         let same = |path: &str| vec![format!("{base}{path}"); n];
         // warm-up: the geometries, the first render
         load(&client, same("/territoires/ze/2815"), 4).await;
         let cases: Vec<(&str, Vec<String>, usize)> = vec![
-            ("tableau de bord, en cache, 64 connexions", same("/territoires/ze/2815"), 64),
-            ("tableau de bord, en cache, 1 utilisateur", same("/territoires/ze/2815")[..n / 10].to_vec(), 1),
+            (
+                "tableau de bord, en cache, 64 connexions",
+                same("/territoires/ze/2815"),
+                64,
+            ),
+            (
+                "tableau de bord, en cache, 1 utilisateur",
+                same("/territoires/ze/2815")[..n / 10].to_vec(),
+                1,
+            ),
             ("santé (/health), 64 connexions", same("/health"), 64),
             (
                 "tableau de bord, hors cache, 64 connexions",
-                (0..n).map(|i| format!("{base}/territoires/ze/2815?tri=niveau&page={}", i + 2)).collect(),
+                (0..n)
+                    .map(|i| format!("{base}/territoires/ze/2815?tri=niveau&page={}", i + 2))
+                    .collect(),
                 64,
             ),
             (
                 "tableau de bord, hors cache, 1 utilisateur",
-                (0..n / 10).map(|i| format!("{base}/territoires/ze/2815?tri=projets&page={}", i + 2)).collect(),
+                (0..n / 10)
+                    .map(|i| format!("{base}/territoires/ze/2815?tri=projets&page={}", i + 2))
+                    .collect(),
                 1,
             ),
-            ("API tension, en cache, 64 connexions", same("/api/v1/territoires/ze/2815/tension"), 64),
-            ("export CSV tension, en cache, 64 connexions", same("/api/v1/territoires/ze/2815/tension?format=csv"), 64),
+            (
+                "API tension, en cache, 64 connexions",
+                same("/api/v1/territoires/ze/2815/tension"),
+                64,
+            ),
+            (
+                "export CSV tension, en cache, 64 connexions",
+                same("/api/v1/territoires/ze/2815/tension?format=csv"),
+                64,
+            ),
         ];
-        println!("{:<48} {:>10} {:>9} {:>9}", "cas", "req/s", "p50 ms", "p99 ms");
+        println!(
+            "{:<48} {:>10} {:>9} {:>9}",
+            "cas", "req/s", "p50 ms", "p99 ms"
+        );
         for (name, urls, conns) in cases {
             let (rps, lat) = load(&client, urls, conns).await;
-            println!("{name:<48} {rps:>10.0} {:>9.1} {:>9.1}", pct(&lat, 0.5), pct(&lat, 0.99));
+            println!(
+                "{name:<48} {rps:>10.0} {:>9.1} {:>9.1}",
+                pct(&lat, 0.5),
+                pct(&lat, 0.99)
+            );
         }
-        println!("mémoire maximale du processus (serveur + générateur de charge) : {:.0} Mio", peak_rss_mib());
+        println!(
+            "mémoire maximale du processus (serveur + générateur de charge) : {:.0} Mio",
+            peak_rss_mib()
+        );
         anyhow::Ok(())
     })?;
     Ok(())

@@ -128,14 +128,31 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     }
     let key = req.uri().to_string();
-    let version = match state.db.call(|c| version(c)).await {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!(
-                "cache : version des données illisible, réponse non mise en cache : {e:#}"
-            );
-            return next.run(req).await;
-        }
+    let generation = state
+        .runner
+        .generation
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let known = state.cache.version.lock().ok().and_then(|v| {
+        v.as_ref()
+            .filter(|(g, at, _)| *g == generation && at.elapsed() < VERSION_TTL)
+            .map(|x| x.2.clone())
+    });
+    let version = match known {
+        Some(v) => v,
+        None => match state.db.call(|c| version(c)).await {
+            Ok(v) => {
+                if let Ok(mut slot) = state.cache.version.lock() {
+                    *slot = Some((generation, std::time::Instant::now(), v.clone()));
+                }
+                v
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cache : version des données illisible, réponse non mise en cache : {e:#}"
+                );
+                return next.run(req).await;
+            }
+        },
     };
     let req_headers = req.headers().clone();
     let cached = state.cache.inner.lock().ok().and_then(|c| {

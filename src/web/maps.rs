@@ -291,3 +291,24 @@ pub fn render(
     s.push_str("</svg>");
     s
 }
+
+/// A map of the zones d'emploi, each painted by `paint` (`(class, title)`, `None`: background) and
+/// linking to its dashboard; empty when no zone has a value.
+pub fn zones(
+    geo: &Geo,
+    title: &str,
+    summary: &str,
+    paint: impl Fn(&str) -> Option<(String, String)>,
+    any: bool,
+) -> String {
+    if !any {
+        return String::new();
+    }
+    render(geo, "ze", title, summary, |code| {
+        paint(code).map(|(class, title)| Paint {
+            class,
+            title,
+            href: Some(format!("/territoires/ze/{code}")),
+        })
+    })
+}

@@ -8,7 +8,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::extract::P;
-use super::maps::{self, Paint};
+use super::maps;
 use super::territoire_analyses::level_text;
 use super::{AppError, AppState};
 use crate::referentials::lookup;
@@ -295,30 +295,25 @@ pub async fn page(
     };
     let by_zone: std::collections::HashMap<&str, &TerritoryLevel> =
         p.zones.iter().map(|z| (z.code.as_str(), z)).collect();
-    let map = if p.zones.is_empty() {
-        String::new()
-    } else {
-        maps::render(
-            &geo,
-            "ze",
-            &format!("Tension : {} par zone d'emploi", p.metier.libelle),
-            "Niveau de tension du métier par zone d'emploi, de 1 (teinte la plus claire) à 5 (la plus foncée) ; hachures : niveau non publiable.",
-            |code| {
-                let z = by_zone.get(code)?;
-                Some(Paint {
-                    class: z.level.map(|l| format!("c{}", l - 1)).unwrap_or_else(|| "na".into()),
-                    title: format!(
-                        "{} : {}",
-                        z.libelle,
-                        z.level
-                            .map(|l| format!("niveau {l} ({})", level_text(l)))
-                            .unwrap_or_else(|| "non publiable".into())
-                    ),
-                    href: Some(format!("/territoires/ze/{code}")),
-                })
-            },
-        )
-    };
+    let map = maps::zones(
+        &geo,
+        &format!("Tension : {} par zone d'emploi", p.metier.libelle),
+        "Niveau de tension du métier par zone d'emploi, de 1 (teinte la plus claire) à 5 (la plus foncée) ; hachures : niveau non publiable.",
+        |code| {
+            let z = by_zone.get(code)?;
+            Some((
+                z.level.map(|l| format!("c{}", l - 1)).unwrap_or_else(|| "na".into()),
+                format!(
+                    "{} : {}",
+                    z.libelle,
+                    z.level
+                        .map(|l| format!("niveau {l} ({})", level_text(l)))
+                        .unwrap_or_else(|| "non publiable".into())
+                ),
+            ))
+        },
+        !p.zones.is_empty(),
+    );
     let sources = state.db.call(|c| crate::status::sources(c)).await?;
     let sources: std::collections::HashMap<String, crate::status::SourceStatus> =
         sources.into_iter().map(|s| (s.id.clone(), s)).collect();

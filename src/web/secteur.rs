@@ -8,7 +8,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::extract::P;
-use super::maps::{self, Paint};
+use super::maps;
 use super::{AppError, AppState};
 
 #[derive(Serialize)]
@@ -168,23 +168,15 @@ pub async fn page(
     };
     let by: std::collections::HashMap<&str, &Zone> =
         p.zones.iter().map(|z| (z.code.as_str(), z)).collect();
-    let map = if p.zones.is_empty() {
-        String::new()
-    } else {
-        maps::render(
-            &geo,
-            "ze",
-            &format!("Offres d'emploi du secteur {} par zone d'emploi", p.libelle),
-            "Offres en cours du secteur par zone d'emploi, en cinq classes de même effectif, de la plus claire à la plus foncée ; zones grises : aucune offre.",
-            |code| {
-                let z = by.get(code)?;
-                Some(Paint {
-                    class: z.class.clone(),
-                    title: format!("{} : {} offres", z.libelle, z.offres),
-                    href: Some(format!("/territoires/ze/{code}")),
-                })
-            },
-        )
-    };
+    let map = maps::zones(
+        &geo,
+        &format!("Offres d'emploi du secteur {} par zone d'emploi", p.libelle),
+        "Offres en cours du secteur par zone d'emploi, en cinq classes de même effectif, de la plus claire à la plus foncée ; zones grises : aucune offre.",
+        |code| {
+            let z = by.get(code)?;
+            Some((z.class.clone(), format!("{} : {} offres", z.libelle, z.offres)))
+        },
+        !p.zones.is_empty(),
+    );
     state.render("secteur.html", context! { p, map })
 }

@@ -162,11 +162,19 @@ pub async fn page(
             let path = format!("/territoires/{kind}/{code}");
             let d = load(&state, kind, code.to_string(), tri, 1).await?;
             let url = format!("{path}.{ext}");
-            return Ok(super::export::download(&synthese(&d), &format!("{path}_synthese"), url, ext).await);
+            return Ok(super::export::download(
+                &synthese(&d),
+                &format!("{path}_synthese"),
+                url,
+                ext,
+            )
+            .await);
         }
     }
     let d = load(&state, kind, code, tri, q.page.unwrap_or(1)).await?;
-    Ok(state.render("territoire.html", context! { d })?.into_response())
+    Ok(state
+        .render("territoire.html", context! { d })?
+        .into_response())
 }
 
 /// The headline figures of a dashboard as a collection (one row per indicator, with its period
@@ -190,26 +198,84 @@ fn synthese(d: &Dashboard) -> serde_json::Value {
     };
     let mut items = Vec::new();
     if let Some(c) = &d.chomage {
-        items.push(row("Taux de chômage", Some(c.last_value), "%", &c.last_period, "insee-chomage-ze"));
-        items.push(row("Évolution du taux de chômage sur un an", c.change, "points", &c.last_period, "insee-chomage-ze"));
+        items.push(row(
+            "Taux de chômage",
+            Some(c.last_value),
+            "%",
+            &c.last_period,
+            "insee-chomage-ze",
+        ));
+        items.push(row(
+            "Évolution du taux de chômage sur un an",
+            c.change,
+            "points",
+            &c.last_period,
+            "insee-chomage-ze",
+        ));
     }
     if let Some(e) = &d.emploi {
-        items.push(row("Emploi salarié privé (CVS)", Some(e.last_value), "salariés", &e.last_period, "urssaf-emploi-ze"));
-        items.push(row("Évolution de l'emploi salarié sur un an", e.change, "%", &e.last_period, "urssaf-emploi-ze"));
+        items.push(row(
+            "Emploi salarié privé (CVS)",
+            Some(e.last_value),
+            "salariés",
+            &e.last_period,
+            "urssaf-emploi-ze",
+        ));
+        items.push(row(
+            "Évolution de l'emploi salarié sur un an",
+            e.change,
+            "%",
+            &e.last_period,
+            "urssaf-emploi-ze",
+        ));
     }
     if let Some(b) = &d.bmo_total {
         let year = b.annee.to_string();
-        items.push(row("Projets de recrutement (BMO)", Some(b.projets as f64), "projets", &year, "ft-bmo"));
-        items.push(row("Part des projets jugés difficiles", b.part_difficiles, "%", &year, "ft-bmo"));
+        items.push(row(
+            "Projets de recrutement (BMO)",
+            Some(b.projets as f64),
+            "projets",
+            &year,
+            "ft-bmo",
+        ));
+        items.push(row(
+            "Part des projets jugés difficiles",
+            b.part_difficiles,
+            "%",
+            &year,
+            "ft-bmo",
+        ));
     }
     if let Some(o) = &d.offres {
         let period = format!("{} au {}", o.debut, o.fin);
-        let source = o.sources.first().map(String::as_str).unwrap_or("ft-offres-echantillon");
-        items.push(row("Offres d'emploi en cours", Some(o.total as f64), "offres", &period, source));
+        let source = o
+            .sources
+            .first()
+            .map(String::as_str)
+            .unwrap_or("ft-offres-echantillon");
+        items.push(row(
+            "Offres d'emploi en cours",
+            Some(o.total as f64),
+            "offres",
+            &period,
+            source,
+        ));
     }
     let (strong, ranked) = d.tension.in_tension();
-    items.push(row("Métiers en tension forte ou très forte (niveaux 4-5)", Some(strong as f64), "métiers FAP 2021", "BMO 2024", "ft-bmo"));
-    items.push(row("Métiers classés en tension", Some(ranked as f64), "métiers FAP 2021", "BMO 2024", "ft-bmo"));
+    items.push(row(
+        "Métiers en tension forte ou très forte (niveaux 4-5)",
+        Some(strong as f64),
+        "métiers FAP 2021",
+        "BMO 2024",
+        "ft-bmo",
+    ));
+    items.push(row(
+        "Métiers classés en tension",
+        Some(ranked as f64),
+        "métiers FAP 2021",
+        "BMO 2024",
+        "ft-bmo",
+    ));
     json!({"items": items, "method": "/methodologie"})
 }
 

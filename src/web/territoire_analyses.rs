@@ -63,7 +63,12 @@ pub struct Tension {
 impl Tension {
     /// Métiers at level 4 or 5, and métiers with a level.
     pub fn in_tension(&self) -> (usize, usize) {
-        let strong = self.per_level.iter().filter(|(l, _)| *l >= 4).map(|x| x.1).sum();
+        let strong = self
+            .per_level
+            .iter()
+            .filter(|(l, _)| *l >= 4)
+            .map(|x| x.1)
+            .sum();
         (strong, self.with_level)
     }
 }

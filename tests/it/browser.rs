@@ -10,14 +10,22 @@ fn chromium() -> Option<&'static str> {
         .find(|p| std::path::Path::new(p).exists())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn zone_page_renders_in_chromium() {
-    let Some(bin) = chromium() else {
+/// Chromium, or `None` after saying the test is skipped (never on CI, where it is required).
+fn chromium_or_skip() -> Option<&'static str> {
+    let bin = chromium();
+    if bin.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "Chromium is required on CI"
         );
         eprintln!("SKIPPED: no Chromium on this machine");
+    }
+    bin
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zone_page_renders_in_chromium() {
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -61,12 +69,7 @@ async fn zone_page_renders_in_chromium() {
 /// scroll container, and the fiche printing to exactly two A4 pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_pass_axe_render_their_charts_and_the_fiche_prints_on_two_pages() {
-    let Some(bin) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium is required on CI"
-        );
-        eprintln!("SKIPPED: no Chromium on this machine");
+    let Some(bin) = chromium_or_skip() else {
         return;
     };
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");

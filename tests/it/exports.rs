@@ -432,7 +432,13 @@ async fn a_territory_page_downloads_its_headline_figures() {
         .lines()
         .find(|l| l.contains(";Taux de chômage;"))
         .unwrap();
-    let value: f64 = line.split(';').nth(3).unwrap().replace(',', ".").parse().unwrap();
+    let value: f64 = line
+        .split(';')
+        .nth(3)
+        .unwrap()
+        .replace(',', ".")
+        .parse()
+        .unwrap();
     assert!((value - taux).abs() < 0.01, "{line}");
     assert!(line.contains("Insee"), "{line}");
     let r = app.get("/territoires/dep/76.xlsx").await;
