@@ -5,7 +5,9 @@
 //! uncached (the latency one person sees), the tension API and its CSV export; then the
 //! process's peak memory (VmHWM).
 //!
-//! `cargo bench --bench web [-- REQUESTS]` (default 3,000 per case). The load is generated
+//! `cargo bench --bench web [-- REQUESTS]` (default 3,000 per case). `cargo bench --bench web --
+//! serve SECONDS` only serves (address printed) for an external load tool such as `oha`, then
+//! prints the server's own peak memory (`scripts/bench_web.sh` does both). The load is generated
 //! in-process by reqwest on the same two cores as the server: the figures are a floor for what
 //! the server alone does. National scale (10 million offers) awaits the scale dataset of the
 //! benchmark issue.
@@ -56,11 +58,27 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
 fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args()
-        .skip(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let serve_only = args.iter().any(|a| a == "serve");
+    let n: usize = args
+        .iter()
         .find_map(|a| a.parse().ok())
-        .unwrap_or(3_000);
+        .unwrap_or(if serve_only { 120 } else { 3_000 });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -83,6 +101,16 @@ fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             observatoire::startup::serve(listener, state, std::future::pending()).await
         });
+        if serve_only {
+            println!("serveur prêt : {base}");
+            tokio::time::sleep(Duration::from_secs(n as u64)).await;
+            println!(
+                "mémoire du serveur : maximale {:.0} Mio (chargement des données compris), à la fin {:.0} Mio",
+                peak_rss_mib(),
+                rss_mib()
+            );
+            return anyhow::Ok(());
+        }
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .no_gzip()
