@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::Json;
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::extract::{P, Q};
 use super::{AppError, AppState};
@@ -114,8 +114,68 @@ pub struct TensionQuery {
 
 pub const NOMENCLATURES: [&str; 4] = ["fap2021", "fap2009", "rome", "filiere"];
 
+/// A territory as the API answers it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TerritoryRef {
+    kind: String,
+    code: String,
+    libelle: String,
+    nb_communes: i64,
+    url: String,
+}
+
+/// One component of the tension indicator.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Component {
+    /// The raw value (a share in %, a ratio), or null when absent.
+    value: Option<f64>,
+    /// Centred and reduced against the national reference distribution.
+    standardised: Option<f64>,
+    /// The base it is computed on (projects, offers, jobseekers).
+    base: Option<i64>,
+    /// Why it is absent (base under 30, source not available for this territory).
+    absent: Option<String>,
+    source: String,
+    /// Weight in the score (null: shown beside the score, not in it).
+    weight: Option<f64>,
+}
+
+/// One métier's tension in a territory.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TensionItem {
+    metier: String,
+    nomenclature: String,
+    label: Option<String>,
+    /// 1 (lowest) to 5 (among the 20 % most strained in France); null when suppressed.
+    level: Option<i32>,
+    score: Option<f64>,
+    components: std::collections::BTreeMap<String, Component>,
+    /// `dares` with the three components, else `tension-partielle-<components>`.
+    indicator: Option<String>,
+    dares_2019_category: Option<f64>,
+    dares_2019_fap: Option<String>,
+    suppressed_reason: Option<String>,
+    offres: Option<i64>,
+    projets: Option<i64>,
+    #[schema(value_type = Vec<Object>)]
+    sources: Vec<Value>,
+    method: &'static str,
+}
+
+/// The tension table of a territory.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TensionPage {
+    territory: TerritoryRef,
+    nomenclature: String,
+    page: usize,
+    per_page: usize,
+    total: i64,
+    items: Vec<TensionItem>,
+    method: &'static str,
+}
+
 #[utoipa::path(get, path = "/api/v1/territoires/{kind}/{code}/tension", tag = "tension", params(super::api_doc::TerritoryPath, TensionQuery, super::api_doc::ExportFormat), responses(
-        (status = 200, description = "métiers en tension du territoire (indicateur composite, composantes, niveau 1–5, secret)", body = serde_json::Value),
+        (status = 200, description = "métiers en tension du territoire (indicateur composite, composantes, niveau 1–5, secret)", body = TensionPage),
         (status = 400, description = "paramètre invalide", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "territoire inconnu", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -123,7 +183,7 @@ pub async fn tension(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
     Q(q): Q<TensionQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TensionPage>, AppError> {
     check_kind(&kind)?;
     let nomenclature = q.nomenclature.clone().unwrap_or_else(|| "fap2021".into());
     if !NOMENCLATURES.contains(&nomenclature.as_str()) {
@@ -137,8 +197,8 @@ pub async fn tension(
     let (page, per) = paging(q.page, q.per_page)?;
     let out = state
         .db
-        .call(move |conn| -> anyhow::Result<Option<Value>> {
-            let Some(t) = territory(conn, &kind, &code)? else {
+        .call(move |conn| -> anyhow::Result<Option<TensionPage>> {
+            let Some(t) = lookup::territory(conn, &kind, &code)? else {
                 return Ok(None);
             };
             let srcs = sources(conn)?;
@@ -174,7 +234,7 @@ pub async fn tension(
             while let Some(r) = rows.next()? {
                 let bmo: Option<String> = r.get(11)?;
                 let offers: Option<String> = r.get(12)?;
-                let mut comps = Map::new();
+                let mut comps = std::collections::BTreeMap::new();
                 let mut i = 13;
                 for c in COMPONENTS {
                     let source = match c.source {
@@ -183,47 +243,66 @@ pub async fn tension(
                         ComponentSource::Fixed(s) => s.to_string(),
                     };
                     let v = if c.prefix.is_some() {
-                        let v = json!({
-                            "value": r.get::<_, Option<f64>>(i)?,
-                            "standardised": r.get::<_, Option<f64>>(i + 1)?,
-                            "base": r.get::<_, Option<i64>>(i + 2)?,
-                            "absent": r.get::<_, Option<String>>(i + 3)?,
-                            "source": source, "weight": c.weight,
-                        });
+                        let v = Component {
+                            value: r.get(i)?,
+                            standardised: r.get(i + 1)?,
+                            base: r.get(i + 2)?,
+                            absent: r.get(i + 3)?,
+                            source,
+                            weight: c.weight,
+                        };
                         i += 4;
                         v
                     } else {
-                        json!({"value": null, "standardised": null, "base": null,
-                               "absent": c.unavailable, "source": source, "weight": c.weight})
+                        Component {
+                            value: None,
+                            standardised: None,
+                            base: None,
+                            absent: Some(c.unavailable.to_string()),
+                            source,
+                            weight: c.weight,
+                        }
                     };
-                    comps.insert(c.name.into(), v);
+                    comps.insert(c.name.to_string(), v);
                 }
                 let src: String = r.get(8)?;
-                items.push(json!({
-                    "metier": r.get::<_, String>(0)?,
-                    "nomenclature": nomenclature,
-                    "label": r.get::<_, Option<String>>(1)?,
-                    "level": r.get::<_, Option<i32>>(2)?,
-                    "score": r.get::<_, Option<f64>>(3)?,
-                    "indicator": r.get::<_, Option<String>>(4)?,
-                    "components": comps,
-                    "dares_2019_category": r.get::<_, Option<f64>>(5)?,
-                    "dares_2019_fap": r.get::<_, Option<String>>(6)?,
-                    "suppressed_reason": r.get::<_, Option<String>>(7)?,
-                    "offres": r.get::<_, Option<i64>>(9)?,
-                    "projets": r.get::<_, Option<i64>>(10)?,
-                    "sources": source_list(&srcs, &src),
-                    "method": "/methodologie#tension",
-                }));
+                items.push(TensionItem {
+                    metier: r.get(0)?,
+                    nomenclature: nomenclature.clone(),
+                    label: r.get(1)?,
+                    level: r.get(2)?,
+                    score: r.get(3)?,
+                    indicator: r.get(4)?,
+                    components: comps,
+                    dares_2019_category: r.get(5)?,
+                    dares_2019_fap: r.get(6)?,
+                    suppressed_reason: r.get(7)?,
+                    offres: r.get(9)?,
+                    projets: r.get(10)?,
+                    sources: source_list(&srcs, &src),
+                    method: "/methodologie#tension",
+                });
             }
-            Ok(Some(json!({
-                "territory": t, "nomenclature": nomenclature,
-                "page": page, "per_page": per, "total": total, "items": items,
-                "method": "/methodologie#tension",
-            })))
+            Ok(Some(TensionPage {
+                territory: TerritoryRef {
+                    url: format!("/territoires/{}/{}", t.kind, t.code),
+                    kind: t.kind,
+                    code: t.code,
+                    libelle: t.libelle,
+                    nb_communes: t.nb_communes,
+                },
+                nomenclature,
+                page,
+                per_page: per,
+                total,
+                items,
+                method: "/methodologie#tension",
+            }))
         })
         .await;
-    found(out)
+    out.map_err(|e| AppError::from(e).api())?
+        .map(Json)
+        .ok_or_else(|| AppError::not_found("territoire inconnu").api())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

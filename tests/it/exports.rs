@@ -304,6 +304,22 @@ async fn the_openapi_document_is_valid_and_covers_every_api_route() {
         assert!(names.contains(&n), "{n} in {names:?}");
     }
     assert!(tension["responses"]["400"]["content"]["application/problem+json"].is_object());
+    // the tension answer is described by the types the handler serialises
+    assert_eq!(
+        tension["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/TensionPage"
+    );
+    let item = &doc["components"]["schemas"]["TensionItem"]["properties"];
+    for field in [
+        "metier",
+        "level",
+        "components",
+        "indicator",
+        "suppressed_reason",
+        "dares_2019_category",
+    ] {
+        assert!(item.get(field).is_some(), "TensionItem.{field}");
+    }
     // valid OpenAPI 3.1 for an independent validator
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("openapi.json");
