@@ -20,11 +20,16 @@ until grep -q "serveur prêt" "$log"; do
   sleep 1
 done
 base=$(grep "serveur prêt" "$log" | sed 's/.*: //')
-run() { echo "== $1"; shift; "$OHA" --no-tui -c 64 -z "$DURATION" "$@" | grep -E "Requests/sec|Slowest|Fastest|Average|50.00%|99.00%|Success rate|\[200\]|\[[0-9]{3}\]"; }
+# a regular expression matching the base address literally (for --rand-regex-url)
+base_re=$(printf '%s' "$base" | sed 's/[.]/[.]/g')
+run() { name=$1; c=$2; shift 2; echo "== $name ($c connexions)"; "$OHA" --no-tui -c "$c" -z "$DURATION" "$@" | grep -E "Requests/sec|Slowest|Average|50.00% in|99.00% in|Success rate|^ +\[[0-9]{3}\]"; }
 curl -s -o /dev/null "$base/territoires/ze/2815"
-run "tableau de bord, en cache" "$base/territoires/ze/2815"
-run "tableau de bord, hors cache (page au hasard)" --rand-regex-url "${base//./\\.}/territoires/ze/2815\\?page=[0-9]{8}"
-run "API tension, en cache" "$base/api/v1/territoires/ze/2815/tension"
-run "export CSV tension, en cache" "$base/api/v1/territoires/ze/2815/tension?format=csv"
+run "tableau de bord, en cache" 64 "$base/territoires/ze/2815"
+run "tableau de bord, en cache, gzip" 64 -H "Accept-Encoding: gzip" "$base/territoires/ze/2815"
+# a distinct address per request: every page is rendered from the derived tables
+run "tableau de bord, hors cache" 64 --rand-regex-url "$base_re/territoires/ze/2815[?]page=[0-9]{9}"
+run "tableau de bord, hors cache" 1 --rand-regex-url "$base_re/territoires/ze/2815[?]tri=projets&page=[0-9]{9}"
+run "API tension, en cache" 64 "$base/api/v1/territoires/ze/2815/tension"
+run "export CSV tension, en cache" 64 "$base/api/v1/territoires/ze/2815/tension?format=csv"
 wait $pid || true
 grep "mémoire" "$log"
