@@ -225,7 +225,7 @@ fn tension_is_standardised_against_the_national_reference_and_suppressed_by_rule
     assert_eq!(seasonal, 50.0);
 }
 
-fn custom_config(extra: &str) -> Config {
+pub(crate) fn custom_config(extra: &str) -> Config {
     let communes: String = {
         let t = test_db();
         let c = t.db.connect().unwrap();

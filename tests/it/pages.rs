@@ -566,3 +566,38 @@ async fn sector_filiere_and_skills_pages_show_their_tables() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_custom_territory_has_its_dashboard_fiche_and_comparison() {
+    let app = TestApp::spawn().await;
+    observatoire::init::run(
+        &mut app.db.db.connect().unwrap(),
+        &crate::analytics::custom_config(""),
+    )
+    .unwrap();
+    let html = app
+        .get("/territoires/custom/copie-rouen")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Copie de la zone de Rouen"));
+    assert!(html.contains("<table class=\"tension\">"));
+    // a copy of the zone contains it and shares its région
+    assert!(html.contains("href=\"/territoires/ze/2815\""));
+    assert!(html.contains("class=\"map locator\""));
+    assert_eq!(app.get("/fiche/custom/copie-rouen").await.status(), 200);
+    let cmp = app
+        .get("/comparer?t=custom:copie-rouen&t=ze:2815")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(cmp.contains("Copie de la zone de Rouen") && cmp.contains(">France</th>"));
+    assert_eq!(
+        app.get("/territoires/custom/copie-rouen.csv")
+            .await
+            .status(),
+        200
+    );
+}
