@@ -20,6 +20,15 @@ pub struct Cli {
     /// Database file (overrides `[database] path`).
     #[arg(long, global = true)]
     pub db: Option<PathBuf>,
+    /// Log lines as text or as JSON objects (journald, log collectors).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "OBSERVATOIRE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: crate::telemetry::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }

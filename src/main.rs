@@ -1,11 +1,11 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    observatoire::telemetry::init();
+    let cli = observatoire::cli::Cli::parse();
+    observatoire::telemetry::init(cli.log_format);
     // Test builds only: failure points configured by the FAILPOINTS environment variable.
     #[cfg(feature = "failpoints")]
     let _failpoints = fail::FailScenario::setup();
-    let cli = observatoire::cli::Cli::parse();
     match observatoire::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tracing::Instrument;
 
 use anyhow::{anyhow, Result};
 
@@ -140,35 +141,10 @@ impl Runner {
             .unwrap_or(false)
     }
 
-    /// Runs `job` now (with its retries) and records it. Refuses to overlap a running instance.
-    pub async fn run(
-        &self,
-        job: &JobDef,
-        trigger: Trigger,
-        progress: Option<Arc<dyn Progress>>,
-    ) -> Result<Outcome, StartError> {
-        {
-            let mut set = self.running.lock().expect("running set");
-            if !set.insert(job.name.clone()) {
-                return Err(StartError::AlreadyRunning(job.name.clone()));
-            }
-        }
-        let _guard = RunningGuard(self.running.clone(), job.name.clone());
-        let progress = progress.unwrap_or_else(|| Arc::new(NoProgress));
-        let run_id = match self.start_row(job, trigger).await {
-            Ok(id) => id,
-            Err(e) => {
-                return Ok(Outcome {
-                    run_id: 0,
-                    status: Status::Failed,
-                    attempts: 0,
-                    summary: RunSummary::default(),
-                    error: Some(format!("impossible d'enregistrer l'exécution : {e:#}")),
-                })
-            }
-        };
+    /// The attempts of one run (the first, then its retries).
+    async fn attempts(&self, job: &JobDef, run_id: i64, progress: Arc<dyn Progress>) -> Outcome {
         let mut attempt = 0;
-        let outcome = loop {
+        loop {
             attempt += 1;
             // Cancelled on timeout, or with the runner's shutdown (a child token).
             let cancel = self.shutdown.child();
@@ -196,13 +172,49 @@ impl Runner {
             self.record_attempt_failure(run_id, attempt, error.as_deref())
                 .await;
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Runs `job` now (with its retries) and records it. Refuses to overlap a running instance.
+    pub async fn run(
+        &self,
+        job: &JobDef,
+        trigger: Trigger,
+        progress: Option<Arc<dyn Progress>>,
+    ) -> Result<Outcome, StartError> {
+        {
+            let mut set = self.running.lock().expect("running set");
+            if !set.insert(job.name.clone()) {
+                return Err(StartError::AlreadyRunning(job.name.clone()));
+            }
+        }
+        let _guard = RunningGuard(self.running.clone(), job.name.clone());
+        let progress = progress.unwrap_or_else(|| Arc::new(NoProgress));
+        let run_id = match self.start_row(job, trigger).await {
+            Ok(id) => id,
+            Err(e) => {
+                return Ok(Outcome {
+                    run_id: 0,
+                    status: Status::Failed,
+                    attempts: 0,
+                    summary: RunSummary::default(),
+                    error: Some(format!("impossible d'enregistrer l'exécution : {e:#}")),
+                })
+            }
         };
-        if let Err(e) = self.finish_row(&outcome).await {
+        // every line logged during the run (here and in its blocking work) carries the job and run
+        let span = tracing::info_span!("job", job = %job.name, run_id);
+        let outcome = self
+            .attempts(job, run_id, progress)
+            .instrument(span.clone())
+            .await;
+        if let Err(e) = self.finish_row(&outcome).instrument(span.clone()).await {
             tracing::error!(job = %job.name, "impossible d'enregistrer la fin de l'exécution : {e:#}");
         }
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.finished.notify_waiters();
+        let _entered = span.enter();
         match outcome.status {
             Status::Success => {
                 tracing::info!(job = %job.name, rows_added = outcome.summary.rows_added,
@@ -231,7 +243,7 @@ impl Runner {
     ) -> (Status, RunSummary, Option<String>) {
         let (job2, body) = (job.clone(), self.body.clone());
         let tracker = ctx.db.tracker().clone();
-        let mut handle = tokio::spawn(async move { body(job2, ctx).await });
+        let mut handle = tokio::spawn(async move { body(job2, ctx).await }.in_current_span());
         let res = tokio::time::timeout(job.timeout, &mut handle).await;
         if res.is_err() {
             // Past the timeout: cancel (the running statement is interrupted, any pending commit

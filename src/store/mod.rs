@@ -80,7 +80,10 @@ impl Db {
         R: Send + 'static,
     {
         let db = self.clone();
+        // the caller's span (a job run) follows the work onto the blocking pool
+        let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = db.connect()?;
             f(&mut conn)
         })
@@ -120,7 +123,9 @@ impl Db {
             }
         });
         let (lock, token) = (self.derived.clone(), cancel.clone());
+        let span = tracing::Span::current();
         let handle = tracker.spawn_blocking(move || {
+            let _entered = span.enter();
             let _done = done.drop_guard();
             let _guard = if derived {
                 Some(wait_for(&lock, &token)?)

@@ -215,3 +215,60 @@ fn a_listing_read_only_in_part_stops_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(out.status.success(), "{err}");
 }
+
+#[test]
+fn json_logs_carry_the_job_and_its_run_id_on_every_line_of_the_run() {
+    let (dir, db) = test_db_file();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[scheduler]\njobs_dir = \"{}\"\n",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/jobs")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_observatoire"))
+        .arg("--db")
+        .arg(&db)
+        .args(["--log-format", "json", "jobs", "run", "indicators"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "debug,tower_http=warn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let run_id: i64 = {
+        let d = observatoire::store::Db::open(&db).unwrap();
+        crate::helpers::count(
+            &d,
+            "SELECT max(run_id) FROM job_runs WHERE job = 'indicators'",
+        )
+    };
+    let mut in_run = 0;
+    for line in err.lines().filter(|l| l.starts_with('{')) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            v["timestamp"].is_string() && v["level"].is_string(),
+            "{line}"
+        );
+        let target = v["target"].as_str().unwrap_or("");
+        if target.starts_with("observatoire::indicators")
+            || target.starts_with("observatoire::schedule::runner")
+        {
+            assert_eq!(v["span"]["job"], "indicators", "{line}");
+            assert_eq!(v["span"]["run_id"], run_id, "{line}");
+            in_run += 1;
+        }
+    }
+    assert!(in_run >= 3, "lines of the run: {in_run}\n{err}");
+    // the progress and result lines of the CLI are not logs; no other line is plain text
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with('{') || !l.contains(" INFO ")),
+        "{err}"
+    );
+    let bad = run(&["--log-format", "xml", "status"], dir.path());
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("xml"));
+}
