@@ -4,7 +4,7 @@
 //! answer carries an ETag; a client that sends it back gets `304 Not Modified`.
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -28,6 +28,9 @@ pub struct PageCache {
     inner: Mutex<Inner>,
     /// (runner generation, read at, version).
     version: Mutex<Option<(u64, std::time::Instant, String)>>,
+    /// One render per address at a time: concurrent misses of the same address wait for the
+    /// first and are served its result (no stampede of identical exports after a change).
+    inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Default)]
@@ -155,12 +158,29 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
         },
     };
     let req_headers = req.headers().clone();
-    let cached = state.cache.inner.lock().ok().and_then(|c| {
-        c.entries
-            .get(&key)
-            .filter(|e| e.version == version)
-            .cloned()
-    });
+    let lookup = || {
+        state.cache.inner.lock().ok().and_then(|c| {
+            c.entries
+                .get(&key)
+                .filter(|e| e.version == version)
+                .cloned()
+        })
+    };
+    let mut cached = lookup();
+    // a miss: wait for a render of the same address already under way, then look again
+    // (`flight` is declared before `_turn`, so the turn is released before the flight ends)
+    let flight = match cached {
+        None => Flight::join(&state.cache, &key),
+        Some(_) => None,
+    };
+    let _turn = match &flight {
+        Some(f) => {
+            let turn = f.lock.clone().lock_owned().await;
+            cached = lookup();
+            Some(turn)
+        }
+        None => None,
+    };
     if let Some(mut e) = cached {
         if e.gzip.is_none() && accepts_gzip(&req_headers) && e.body.len() > 1024 {
             e.gzip = gzip(&e.body);
@@ -197,9 +217,47 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
             c.bytes = 0;
         }
         c.bytes += e.body.len();
-        if let Some(old) = c.entries.insert(key, e.clone()) {
+        if let Some(old) = c.entries.insert(key.clone(), e.clone()) {
             c.bytes -= old.body.len();
         }
     }
     respond(&e, &req_headers, false)
+}
+
+/// A render of one address under way; the last one to leave removes it from the map, on every
+/// path (errors included), so the map only holds addresses being rendered.
+struct Flight<'a> {
+    cache: &'a PageCache,
+    key: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<'a> Flight<'a> {
+    fn join(cache: &'a PageCache, key: &str) -> Option<Flight<'a>> {
+        let lock = cache
+            .inflight
+            .lock()
+            .ok()?
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        Some(Flight {
+            cache,
+            key: key.to_string(),
+            lock,
+        })
+    }
+}
+
+impl Drop for Flight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.cache.inflight.lock() {
+            // the map's reference and this one: nobody else waits
+            if m.get(&self.key)
+                .is_some_and(|f| Arc::ptr_eq(f, &self.lock) && Arc::strong_count(f) <= 2)
+            {
+                m.remove(&self.key);
+            }
+        }
+    }
 }

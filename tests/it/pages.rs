@@ -358,6 +358,30 @@ async fn pages_are_cached_until_the_data_change_with_etags_and_compression() {
     assert_eq!(after.status(), 200);
     assert_eq!(after.headers()["x-cache"], "miss");
     assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
+    // concurrent first requests of one address: one renders, the others get its result
+    let url = format!(
+        "{}/api/v1/territoires/ze/2815/tension?format=csv",
+        app.address
+    );
+    let answers = futures_join(
+        (0..16)
+            .map(|_| {
+                let (c, u) = (client.clone(), url.clone());
+                tokio::spawn(async move {
+                    c.get(u).send().await.unwrap().headers()["x-cache"]
+                        .to_str()
+                        .unwrap()
+                        .to_string()
+                })
+            })
+            .collect(),
+    )
+    .await;
+    assert_eq!(
+        answers.iter().filter(|a| *a == "miss").count(),
+        1,
+        "{answers:?}"
+    );
     // job states are never cached
     let jobs = get("/api/v1/jobs", None).await.unwrap();
     assert!(jobs.headers().get("x-cache").is_none());
@@ -600,4 +624,12 @@ async fn a_custom_territory_has_its_dashboard_fiche_and_comparison() {
             .status(),
         200
     );
+}
+
+async fn futures_join(tasks: Vec<tokio::task::JoinHandle<String>>) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
 }
