@@ -219,14 +219,7 @@ fn a_listing_read_only_in_part_stops_quietly() {
 #[test]
 fn json_logs_carry_the_job_and_its_run_id_on_every_line_of_the_run() {
     let (dir, db) = test_db_file();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[scheduler]\njobs_dir = \"{}\"\n",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/jobs")
-        ),
-    )
-    .unwrap();
+    crate::helpers::write_jobs_config(dir.path());
     let out = Command::new(env!("CARGO_BIN_EXE_observatoire"))
         .arg("--db")
         .arg(&db)

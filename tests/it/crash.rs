@@ -226,14 +226,7 @@ async fn kill_9_inside_the_write_of_a_large_batch_then_restart() {
 #[test]
 fn kill_9_during_the_indicator_rebuild_and_during_an_import_then_restart() {
     let (dir, db) = test_db_file();
-    std::fs::write(
-        dir.path().join("config.toml"),
-        format!(
-            "[scheduler]\njobs_dir = \"{}\"\n",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/jobs")
-        ),
-    )
-    .unwrap();
+    crate::helpers::write_jobs_config(dir.path());
     let bin = |args: &[&str], failpoints: Option<String>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_observatoire"));
         c.arg("--db")

@@ -39,6 +39,19 @@ pub fn test_db_file() -> (TempDir, PathBuf) {
     (dir, path)
 }
 
+/// A `config.toml` in `dir` whose only setting is the repository's `jobs/` folder (for the
+/// binary run from `dir`).
+pub fn write_jobs_config(dir: &Path) {
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[scheduler]\njobs_dir = \"{}\"\n",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/jobs")
+        ),
+    )
+    .unwrap();
+}
+
 /// A private, initialised database, opened.
 pub fn test_db() -> TestDb {
     let (dir, path) = test_db_file();
