@@ -53,14 +53,11 @@ pub struct Alerte {
 fn territory_filter(t: Option<&str>) -> Result<Option<(String, String)>, AppError> {
     match t {
         None => Ok(None),
-        Some(t) => match t.split_once(':') {
-            Some((k, c)) if super::api::KINDS.contains(&k) && !c.is_empty() => {
-                Ok(Some((k.to_string(), c.to_string())))
-            }
-            _ => Err(bad(format!(
+        Some(t) => super::api::parse_territory(t).map(Some).ok_or_else(|| {
+            bad(format!(
                 "territoire={t:?} : écrivez type:code, par exemple ze:2815"
-            ))),
-        },
+            ))
+        }),
     }
 }
 

@@ -484,11 +484,9 @@ pub async fn filiere(
 ) -> Result<Json<Value>, AppError> {
     let scope = match q.territory.as_deref() {
         None => None,
-        Some(t) => match t.split_once(':') {
-            Some((k, c)) if super::api::KINDS.contains(&k) && !c.is_empty() => {
-                Some((k.to_string(), c.to_string()))
-            }
-            _ => {
+        Some(t) => match super::api::parse_territory(t) {
+            Some(pair) => Some(pair),
+            None => {
                 return Err(bad(format!(
                     "territory={t:?} : écrivez type:code, par exemple ze:2815 ({})",
                     super::api::KINDS.join(", ")

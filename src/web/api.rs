@@ -8,6 +8,20 @@ use super::{AppError, AppState};
 
 pub const KINDS: &[&str] = &["ze", "bassin", "dep", "reg", "custom", "fr"];
 
+/// A territory code as the observatory writes them: letters, digits and hyphens, as long as a
+/// custom territory's id may be (`config::observatory::valid_id`: 64).
+pub fn valid_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 64
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `kind:code` (`ze:2815`, `custom:rouen-metropole`) with a known kind and a well-formed code.
+pub fn parse_territory(s: &str) -> Option<(String, String)> {
+    let (kind, code) = s.split_once(':')?;
+    (KINDS.contains(&kind) && valid_code(code)).then(|| (kind.to_string(), code.to_string()))
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TerritoiresQuery {

@@ -22,21 +22,16 @@ fn parse(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
         if v.is_empty() {
             continue;
         }
-        let Some((kind, code)) = v.split_once(':') else {
+        if !v.contains(':') {
             return Err(AppError::bad_request(format!(
                 "« {v} » : écrivez type:code, par exemple ze:2815 (types : ze, bassin, dep, reg, custom)."
             )));
-        };
-        if !super::api::KINDS.contains(&kind)
-            || code.is_empty()
-            || code.len() > 40
-            || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
+        }
+        let Some(pair) = super::api::parse_territory(&v) else {
             return Err(AppError::bad_request(format!(
                 "« {v} » : type ou code de territoire invalide (types : ze, bassin, dep, reg, custom)."
             )));
-        }
-        let pair = (kind.to_string(), code.to_string());
+        };
         if !out.contains(&pair) {
             out.push(pair);
         }

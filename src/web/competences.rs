@@ -65,10 +65,7 @@ pub async fn page(
             "Type de territoire « {kind} » inconnu : utilisez ze, bassin, dep, reg ou custom."
         )));
     }
-    if code.is_empty()
-        || code.len() > 40
-        || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
+    if !super::api::valid_code(&code) {
         return Err(AppError::bad_request("Code de territoire mal formé."));
     }
     let out = state

@@ -179,11 +179,9 @@ pub async fn page(
 ) -> Result<Html<String>, AppError> {
     let (kind, code) = match q.territoire.as_deref() {
         None | Some("") => ("fr".to_string(), "FR".to_string()),
-        Some(t) => match t.split_once(':') {
-            Some((k, c)) if super::api::KINDS.contains(&k) && !c.is_empty() => {
-                (k.to_string(), c.to_string())
-            }
-            _ => {
+        Some(t) => match super::api::parse_territory(t) {
+            Some(pair) => pair,
+            None => {
                 return Err(AppError::bad_request(format!(
                     "territoire={t:?} : écrivez type:code, par exemple ze:2815."
                 )))

@@ -126,12 +126,6 @@ pub struct DashQuery {
     page: Option<usize>,
 }
 
-fn valid_code(code: &str) -> bool {
-    !code.is_empty()
-        && code.len() <= 12
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
 pub async fn page(
     State(state): State<AppState>,
     P((kind, code)): P<(String, String)>,
@@ -305,7 +299,7 @@ async fn load(
             "Type de territoire « {kind} » inconnu : utilisez ze, bassin, dep, reg ou custom."
         )));
     }
-    if !valid_code(&code) {
+    if !super::api::valid_code(&code) {
         return Err(AppError::bad_request("Code de territoire mal formé."));
     }
     let geo = state.geo().await?;

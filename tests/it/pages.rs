@@ -624,6 +624,16 @@ async fn a_custom_territory_has_its_dashboard_fiche_and_comparison() {
             .status(),
         200
     );
+    // an id longer than a zone or département code (custom ids go up to 64 characters)
+    for path in [
+        "/territoires/custom/communes-rouen",
+        "/territoires/custom/communes-rouen/competences",
+        "/fiche/custom/communes-rouen",
+        "/comparer?t=custom:communes-rouen&t=ze:2815",
+        "/api/v1/alertes?territoire=custom:communes-rouen",
+    ] {
+        assert_eq!(app.get(path).await.status(), 200, "{path}");
+    }
 }
 
 async fn futures_join(tasks: Vec<tokio::task::JoinHandle<String>>) -> Vec<String> {
