@@ -26,6 +26,7 @@ pub mod metrics;
 mod secteur;
 mod territoire;
 mod territoire_analyses;
+mod territoire_bmo;
 
 use std::sync::Arc;
 
