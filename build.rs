@@ -2,8 +2,8 @@
 //!
 //! DuckDB: unless the `bundled` feature is on or `DUCKDB_LIB_DIR` is set, the library is taken from
 //! the npm package `@duckdb/node-bindings-linux-x64` (the DuckDB project's own prebuilt build), packed
-//! with `npm pack` into `<target>/duckdb-<version>/`, linked from there and recorded as rpath so the
-//! binaries run without `LD_LIBRARY_PATH`.
+//! with `npm pack` into `<target>/duckdb-<version>/`, linked from there and recorded as rpath (after
+//! `$ORIGIN`, the binary's own folder) so the binaries run without `LD_LIBRARY_PATH`.
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,8 +33,10 @@ fn main() {
             dir
         }
     };
-    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
+    // `$ORIGIN` first: a packaged binary (scripts/package.sh) loads the libduckdb.so beside it,
+    // never the build's copy; the build folder is only the fallback for `cargo run`.
     println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN");
+    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", lib_dir.display());
 }
 
 /// `<target>` from `OUT_DIR` = `<target>/<profile>/build/<pkg>-<hash>/out`.

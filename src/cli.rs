@@ -95,6 +95,22 @@ pub enum Command {
         #[arg(long)]
         parquet: PathBuf,
     },
+    /// Consistent copy of the whole database into DIR (new or empty), with a manifest (schema
+    /// version, row counts, checksums). While `serve` runs, the copy is made by it (set
+    /// OBSERVATOIRE_ADMIN_TOKEN to the service's token).
+    Backup {
+        /// Destination folder (must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Restore a backup made by `observatoire backup` into the database (`--db`), after checking
+    /// it whole; `serve` must be stopped.
+    Restore {
+        /// Backup folder.
+        dir: PathBuf,
+        /// Replace an existing database (it is kept beside as `*.avant-restauration-…`).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -222,6 +238,23 @@ pub fn run(cli: Cli) -> Result<()> {
                 rows,
                 parquet.display()
             );
+            Ok(())
+        }
+        Command::Backup { dir } => crate::cli_backup::backup(&config, &db_path, &dir),
+        Command::Restore { dir, force } => {
+            let report = crate::store::backup::restore(&dir, &db_path, force)?;
+            println!(
+                "Sauvegarde du {} restaurée dans {} : {} tables, {} lignes vérifiées (schéma {}, {} migration(s) appliquée(s)).",
+                report.manifest.created_at,
+                db_path.display(),
+                report.manifest.tables.len(),
+                report.manifest.rows(),
+                report.manifest.schema_version,
+                report.migrations_applied
+            );
+            if let Some(prev) = report.previous {
+                println!("L'ancienne base est conservée dans {}.", prev.display());
+            }
             Ok(())
         }
         Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),

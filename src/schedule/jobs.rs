@@ -33,6 +33,8 @@ pub enum JobKind {
     MarcheDuTravail,
     /// Recompute the forecast tables (`fc_*`) from the indicators.
     Forecasts,
+    /// Back the whole database up (`params.dir`, `params.keep`): see `store::backup`.
+    Backup,
 }
 
 impl JobKind {
@@ -44,6 +46,7 @@ impl JobKind {
             JobKind::Scraper => "site d'offres",
             JobKind::MarcheDuTravail => "collecteur",
             JobKind::Forecasts => "prévisions",
+            JobKind::Backup => "sauvegarde",
         }
     }
 }
@@ -104,7 +107,7 @@ impl JobDef {
                 .param_str("source")
                 .and_then(|s| s.parse::<crate::collect::import::ImportSource>().ok())
                 .map(|s| s.source_id()),
-            JobKind::Indicators | JobKind::Scraper | JobKind::Forecasts => None,
+            JobKind::Indicators | JobKind::Scraper | JobKind::Forecasts | JobKind::Backup => None,
         }
     }
 
@@ -113,6 +116,55 @@ impl JobDef {
             .get(key)
             .and_then(|v| v.as_bool())
             .unwrap_or(false)
+    }
+}
+
+/// Parameters of a `backup` job: the folder that receives the dated copies (relative paths are
+/// taken from the database's folder; default `sauvegardes`) and how many copies to keep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupParams {
+    pub dir: PathBuf,
+    pub keep: usize,
+}
+
+impl BackupParams {
+    pub fn from_params(params: &toml::Table) -> Result<BackupParams, String> {
+        let dir = match params.get("dir") {
+            None => PathBuf::from("sauvegardes"),
+            Some(toml::Value::String(s)) if !s.trim().is_empty() => PathBuf::from(s),
+            Some(v) => {
+                return Err(format!(
+                    "champ `params.dir` : {v} n'est pas un chemin de dossier"
+                ))
+            }
+        };
+        let keep = match params.get("keep") {
+            None => 7,
+            Some(toml::Value::Integer(n)) if (1..=1000).contains(n) => *n as usize,
+            Some(v) => {
+                return Err(format!(
+                    "champ `params.keep` : {v} (attendu un nombre de copies entre 1 et 1000)"
+                ))
+            }
+        };
+        if let Some(k) = params
+            .keys()
+            .find(|k| !["dir", "keep"].contains(&k.as_str()))
+        {
+            return Err(format!("champ `params.{k}` inconnu (attendus : dir, keep)"));
+        }
+        Ok(BackupParams { dir, keep })
+    }
+
+    /// The folder of the copies for the database at `db`.
+    pub fn folder(&self, db: &std::path::Path) -> PathBuf {
+        if self.dir.is_absolute() {
+            self.dir.clone()
+        } else {
+            db.parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join(&self.dir)
+        }
     }
 }
 
@@ -189,6 +241,9 @@ fn parse(file: &Path, text: &str) -> Result<JobDef, String> {
     if raw.kind == JobKind::Scraper {
         crate::collect::boards::BoardConfig::from_params(&raw.params)?;
     }
+    if raw.kind == JobKind::Backup {
+        BackupParams::from_params(&raw.params)?;
+    }
     let retry_delay = parse_duration(&raw.retry_delay).ok_or_else(|| {
         format!(
             "champ `retry_delay` : {:?} (attendu par ex. \"30s\", \"5m\")",
@@ -228,6 +283,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "jobs/forecasts.toml",
         include_str!("../../jobs/forecasts.toml"),
     ),
+    ("jobs/backup.toml", include_str!("../../jobs/backup.toml")),
     (
         "jobs/indicators.toml",
         include_str!("../../jobs/indicators.toml"),

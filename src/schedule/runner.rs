@@ -416,6 +416,30 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             })
             .await
         }
+        JobKind::Backup => {
+            let params =
+                super::jobs::BackupParams::from_params(&job.params).map_err(anyhow::Error::msg)?;
+            let folder = params.folder(ctx.db.db().path());
+            let dir = crate::store::backup::dated_dir(&folder);
+            let target = dir.clone();
+            let manifest = ctx
+                .db
+                .call(move |c| crate::store::backup::backup(c, &target))
+                .await?;
+            let removed = crate::store::backup::prune(&folder, params.keep)?;
+            Ok(BodyResult::Done(RunSummary {
+                rows_read: manifest.rows(),
+                note: Some(format!(
+                    "sauvegarde {} : {} tables, {} lignes ; {} copie(s) ancienne(s) supprimée(s), {} gardée(s) au plus",
+                    dir.display(),
+                    manifest.tables.len(),
+                    manifest.rows(),
+                    removed.len(),
+                    params.keep
+                )),
+                ..Default::default()
+            }))
+        }
         JobKind::Forecasts => {
             derived(
                 ctx,

@@ -2,6 +2,7 @@
 //!
 //! One `Db` per process. Every DuckDB call runs on the blocking pool (`Db::call`), on its own cloned
 //! connection, so no lock is ever held across an `.await`.
+pub mod backup;
 pub mod changes;
 pub mod embedded;
 pub mod export;
@@ -21,6 +22,15 @@ pub struct Db {
     /// its commit: two rebuilds never run at once.
     derived: Arc<Mutex<()>>,
 }
+
+/// The database file is open in another process (only one may open it read-write).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "la base de données {} est déjà ouverte par un autre processus (sans doute `observatoire serve`) : \
+     une seule instance peut l'ouvrir ; lancez les tâches depuis /admin/jobs ou arrêtez l'autre processus",
+    .0.display()
+)]
+pub struct Locked(pub PathBuf);
 
 /// Message of work stopped by its job's cancellation.
 pub const CANCELLED: &str =
@@ -44,13 +54,12 @@ impl Db {
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
             let msg = one_line(&e.to_string());
             if msg.contains("Could not set lock") {
+                anyhow::Error::new(Locked(path.to_path_buf()))
+            } else {
                 anyhow!(
-                    "la base de données {} est déjà ouverte par un autre processus (sans doute `observatoire serve`) : \
-                     une seule instance peut l'ouvrir ; lancez les tâches depuis /admin/jobs ou arrêtez l'autre processus",
+                    "impossible d'ouvrir la base de données {} : {msg}",
                     path.display()
                 )
-            } else {
-                anyhow!("impossible d'ouvrir la base de données {} : {msg}", path.display())
             }
         })?;
         Ok(Db {

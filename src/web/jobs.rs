@@ -86,7 +86,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Admin access: 404 when no token is configured, 401 when absent or wrong.
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
+pub(super) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     let Some(expected) = &state.admin_token else {
         return Err(AppError::not_found(
             "L'administration est désactivée : définissez OBSERVATOIRE_ADMIN_TOKEN pour l'activer.",

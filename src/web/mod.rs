@@ -1,5 +1,6 @@
 //! Web layer: axum + minijinja. Reads derived tables (`ind_*`), `sources` and `job_runs`; referentials
 //! (the territory dimension, communes, départements) only through `crate::referentials::lookup`.
+mod admin_backup;
 mod alertes;
 mod analytics;
 mod api;
@@ -139,6 +140,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/admin/jobs", get(jobs::admin_page))
+        .route("/admin/backup", axum::routing::post(admin_backup::run))
         .route(
             "/admin/jobs/{name}/run",
             axum::routing::post(jobs::admin_run),

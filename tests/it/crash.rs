@@ -166,7 +166,7 @@ fn kill_at_mark(mut child: std::process::Child, mark: &std::path::Path) {
 /// The derived tables, but the previous build's tension levels (kept for the alerts: a rebuild
 /// replaces them by the levels it supersedes, stamped with its time, by design).
 fn derived_fingerprint(path: &std::path::Path) -> Vec<(String, String)> {
-    let mut f = crate::helpers::table_fingerprint(&Db::open(path).unwrap(), "ind_%");
+    let mut f = crate::helpers::table_fingerprint(&Db::open(path).unwrap(), "ind_");
     f.retain(|(t, _)| t != "ind_tension_previous");
     f
 }

@@ -194,31 +194,17 @@ pub fn french_today() -> String {
     observatoire::status::french_date(chrono::Utc::now().date_naive())
 }
 
-/// Every table whose name is LIKE `pattern`, with its row count and a hash of its content
+/// Every table whose name starts with `prefix` ("" for all), with its row count and a hash of its content
 /// (order-independent): equal fingerprints mean equal tables.
-pub fn table_fingerprint(db: &Db, pattern: &str) -> Vec<(String, String)> {
+pub fn table_fingerprint(db: &Db, prefix: &str) -> Vec<(String, String)> {
     let conn = db.connect().unwrap();
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT table_name FROM information_schema.tables
-             WHERE table_schema = 'main' AND table_name LIKE ? ORDER BY 1",
-        )
+    observatoire::store::backup::tables(&conn)
         .unwrap()
-        .query_map([pattern], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    tables
         .into_iter()
+        .filter(|t| t.starts_with(prefix))
         .map(|t| {
-            let f: String = conn
-                .query_row(
-                    &format!("SELECT count(*) || ':' || coalesce(sum(hash(x)), 0) FROM \"{t}\" x"),
-                    [],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            (t, f)
+            let (rows, fp) = observatoire::store::backup::fingerprint(&conn, &t).unwrap();
+            (t, format!("{rows}:{fp}"))
         })
         .collect()
 }

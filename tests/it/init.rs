@@ -3,7 +3,7 @@ use observatoire::store::{migrations, Db};
 use crate::helpers::test_db;
 
 fn fingerprint(db: &Db) -> Vec<(String, String)> {
-    crate::helpers::table_fingerprint(db, "%")
+    crate::helpers::table_fingerprint(db, "")
 }
 
 #[test]

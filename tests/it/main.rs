@@ -1,5 +1,6 @@
 //! The single integration-test binary: a `TestApp` harness (temporary DuckDB file, app on port 0).
 mod analytics;
+mod backup;
 mod boards;
 mod browser;
 mod cli;
@@ -14,8 +15,10 @@ mod imports;
 mod init;
 mod jobs;
 mod marche_travail;
+mod package;
 mod pages;
 mod privacy_scan;
 mod referentials;
 mod secteurs;
+mod upgrade;
 mod web;
