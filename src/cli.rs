@@ -102,6 +102,11 @@ pub enum Command {
         /// Destination folder (must not exist, or be empty).
         dir: PathBuf,
     },
+    /// Benchmarks' tools: synthetic France Travail pages, and the collector path over them.
+    Bench {
+        #[command(subcommand)]
+        action: BenchAction,
+    },
     /// Restore a backup made by `observatoire backup` into the database (`--db`), after checking
     /// it whole; `serve` must be stopped.
     Restore {
@@ -110,6 +115,41 @@ pub enum Command {
         /// Replace an existing database (it is kept beside as `*.avant-restauration-…`).
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchAction {
+    /// Write N synthetic offers as raw France Travail search pages (distributions from the
+    /// embedded real data; deterministic by seed; labelled synthetic).
+    Generate {
+        #[arg(long)]
+        offers: usize,
+        /// Years of creation dates, ending at --end.
+        #[arg(long, default_value_t = 2)]
+        years: u32,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Share of offers also published by a local board (duplicates across sources).
+        #[arg(long, default_value_t = 0.1)]
+        dup_rate: f64,
+        /// Gzip the pages (as the API serves them compressed).
+        #[arg(long)]
+        gzip: bool,
+        /// Last creation date (AAAA-MM-JJ).
+        #[arg(long, default_value = "2026-11-30")]
+        end: chrono::NaiveDate,
+    },
+    /// The collector path over generated pages into a new database (`--db`, default a temporary
+    /// file): offers/s for new offers, then for the same offers already stored.
+    Ingest {
+        #[arg(long)]
+        pages: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -150,6 +190,9 @@ pub fn run(cli: Cli) -> Result<()> {
             backtest: *backtest,
         };
         return Ok(crate::forecast::cli::run(&args)?);
+    }
+    if let Command::Bench { action } = &cli.command {
+        return bench(action, cli.db.as_deref());
     }
     let config = Config::load(&cli.config)?;
     let db_path = cli
@@ -258,7 +301,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Jobs { action } => crate::schedule::cli::run(action, &config, &db_path),
-        Command::Forecast { .. } => unreachable!("handled before the configuration is read"),
+        Command::Forecast { .. } | Command::Bench { .. } => {
+            unreachable!("handled before the configuration is read")
+        }
         Command::Serve { bind } => {
             let bind = bind.unwrap_or_else(|| config.server.bind.clone());
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -302,6 +347,57 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
                 crate::startup::serve(listener, state, shutdown).await
             })
+        }
+    }
+}
+
+/// `observatoire bench …`: needs neither the configuration nor the configured database (synthetic
+/// data only goes into a new file).
+fn bench(action: &BenchAction, db: Option<&std::path::Path>) -> Result<()> {
+    match action {
+        BenchAction::Generate {
+            offers,
+            years,
+            out,
+            seed,
+            dup_rate,
+            gzip,
+            end,
+        } => {
+            let r = crate::bench::generate::generate(&crate::bench::generate::Args {
+                offers: *offers,
+                years: *years,
+                out: out.clone(),
+                seed: *seed,
+                dup_rate: *dup_rate,
+                gzip: *gzip,
+                end: *end,
+            })?;
+            println!(
+                "{} offres synthétiques ({} doublons France Travail, {} copies site-synthetique) en {} pages, {} départements, dans {} ({:.1} s).",
+                r.offers, r.ft_duplicates, r.site_copies, r.pages, r.departements, out.display(), r.seconds
+            );
+            Ok(())
+        }
+        BenchAction::Ingest { pages, json } => {
+            let r = crate::bench::ingest::ingest(pages, db)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for (what, p) in [("nouvelles", &r.new), ("déjà enregistrées", &r.stored)] {
+                    println!(
+                        "offres {what} : {} en {:.2} s → {:.0} offres/s (analyse {:.2} s, écriture {:.2} s ; {} ajoutées, {} mises à jour)",
+                        p.offers, p.seconds, p.rate(), p.parse_seconds, p.write_seconds, p.added, p.updated
+                    );
+                }
+                println!(
+                    "base {} : {:.1} Mo (init {:.1} s, non compté)",
+                    r.database.display(),
+                    r.database_bytes as f64 / 1e6,
+                    r.init_seconds
+                );
+            }
+            Ok(())
         }
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Data flow: `collect` (one module per source) → `store` (DuckDB: raw, referential tables) →
 //! `indicators` (derived `ind_*` tables) → `web` (pages and JSON API, reading derived tables only).
+pub mod bench;
 pub mod cli;
 pub mod cli_backup;
 pub mod collect;

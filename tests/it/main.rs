@@ -12,6 +12,7 @@ mod francetravail;
 mod ft_mock;
 mod helpers;
 mod imports;
+mod ingest;
 mod init;
 mod jobs;
 mod marche_travail;
