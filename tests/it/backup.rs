@@ -238,11 +238,7 @@ async fn the_scheduled_backup_keeps_the_last_copies() {
 #[test]
 fn the_backup_command_goes_through_a_running_serve() {
     let (dir, db) = test_db_file();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     std::fs::write(
         dir.path().join("config.toml"),
         format!("[server]\nbind = \"127.0.0.1:{port}\"\n\n[scheduler]\nenabled = false\n"),
@@ -258,11 +254,7 @@ fn the_backup_command_goes_through_a_running_serve() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed().as_secs() < 60, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::helpers::wait_listening(port);
     let backup_cmd = |target: &Path, token: Option<&str>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_observatoire"));
         c.arg("--db")

@@ -129,11 +129,7 @@ fn serve_stops_cleanly_on_sigterm() {
         "[scheduler]\nenabled = false\n",
     )
     .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_observatoire"))
         .args([
             "--db",
@@ -146,11 +142,7 @@ fn serve_stops_cleanly_on_sigterm() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed().as_secs() < 60, "server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    crate::helpers::wait_listening(port);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

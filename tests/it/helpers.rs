@@ -59,6 +59,27 @@ pub fn test_db() -> TestDb {
     TestDb { db, _dir: dir }
 }
 
+/// A loopback port nobody listens on (for a `serve` child to bind).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (60 s at most) until something listens on the loopback `port`.
+pub fn wait_listening(port: u16) {
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "nothing listens on port {port} after 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 pub const ADMIN_TOKEN: &str = "jeton-de-test-5f2c";
 
 pub struct TestApp {

@@ -20,6 +20,7 @@ mod package;
 mod pages;
 mod privacy_scan;
 mod referentials;
+mod secrets;
 mod secteurs;
 mod upgrade;
 mod web;

@@ -3,7 +3,6 @@
 //! libduckdb.so shipped beside it.
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A command with a clean environment: PATH only (no LD_LIBRARY_PATH, no cargo variables).
 fn clean(program: &Path, dir: &Path) -> Command {
@@ -90,25 +89,14 @@ async fn the_package_runs_from_anywhere_without_library_path() {
     assert!(said.contains("données embarquées chargées"), "{said}");
     assert!(root.join("data/observatoire.duckdb").is_file());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let mut serve = clean(&bin, &root)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::helpers::wait_listening(port);
     // the library the running process mapped is the packaged one
     let maps = std::fs::read_to_string(format!("/proc/{}/maps", serve.id())).unwrap();
     let libs: std::collections::BTreeSet<&str> = maps
