@@ -217,12 +217,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Status { json } => {
-            if !db_path.exists() {
-                anyhow::bail!(
-                    "base de données introuvable : {} (lancez d'abord `observatoire init`)",
-                    db_path.display()
-                );
-            }
+            require_db(&db_path)?;
             let db = Db::open(&db_path)?;
             let status = crate::status::collect(&db.connect()?, &db_path.display().to_string())?;
             if json {
@@ -266,12 +261,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Export { parquet } => {
-            if !db_path.exists() {
-                anyhow::bail!(
-                    "base de données introuvable : {} (lancez d'abord `observatoire init`)",
-                    db_path.display()
-                );
-            }
+            require_db(&db_path)?;
             let db = Db::open(&db_path)?;
             let written = crate::store::export::parquet(&db.connect()?, &parquet)?;
             let rows: i64 = written.iter().map(|t| t.rows).sum();
@@ -349,6 +339,17 @@ pub fn run(cli: Cli) -> Result<()> {
             })
         }
     }
+}
+
+/// Commands that read an existing database refuse to create an empty one.
+pub(crate) fn require_db(path: &std::path::Path) -> Result<()> {
+    if !path.exists() {
+        anyhow::bail!(
+            "base de données introuvable : {} (lancez d'abord `observatoire init`)",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// `observatoire bench …`: needs neither the configuration nor the configured database (synthetic

@@ -9,12 +9,7 @@ use crate::config::Config;
 use crate::store::{backup, Db, Locked};
 
 pub fn backup(config: &Config, db_path: &Path, dir: &Path) -> Result<()> {
-    if !db_path.exists() {
-        bail!(
-            "base de données introuvable : {} (lancez d'abord `observatoire init`)",
-            db_path.display()
-        );
-    }
+    crate::cli::require_db(db_path)?;
     let dir = std::path::absolute(dir)
         .with_context(|| format!("chemin de sauvegarde {} invalide", dir.display()))?;
     let manifest = match Db::open(db_path) {

@@ -3,3 +3,4 @@
 //! database: `ingest` only writes into a new file.
 pub mod generate;
 pub mod ingest;
+mod model;

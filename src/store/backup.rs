@@ -109,7 +109,7 @@ fn sha256_file(path: &Path) -> Result<(u64, String)> {
 }
 
 /// A folder that may receive a backup: absent, or empty.
-fn check_destination(dir: &Path) -> Result<()> {
+pub fn check_destination(dir: &Path) -> Result<()> {
     if dir.exists() {
         let mut entries = std::fs::read_dir(dir)
             .with_context(|| format!("le dossier de sauvegarde {} est illisible", dir.display()))?;

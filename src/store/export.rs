@@ -29,10 +29,6 @@ pub struct TableExport {
     pub partitions: Vec<String>,
 }
 
-fn quote_path(p: &Path) -> String {
-    format!("'{}'", p.display().to_string().replace('\'', "''"))
-}
-
 fn derived_tables(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
     let tables: Vec<String> = conn
         .prepare(
@@ -112,13 +108,13 @@ pub fn parquet(conn: &Connection, dir: &Path) -> Result<Vec<TableExport>> {
             std::fs::create_dir_all(&target)?;
             conn.execute_batch(&format!(
                 "COPY ({select}) TO {} (FORMAT parquet)",
-                quote_path(&target.join("data.parquet"))
+                super::sql_path(&target.join("data.parquet"))
             ))
             .with_context(|| format!("export de {table}"))?;
         } else {
             conn.execute_batch(&format!(
                 "COPY ({select}) TO {} ({options})",
-                quote_path(&dest)
+                super::sql_path(&dest)
             ))
             .with_context(|| format!("export de {table}"))?;
         }

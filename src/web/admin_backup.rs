@@ -31,14 +31,11 @@ pub async fn run(
         ))
         .api());
     }
-    if std::fs::read_dir(&req.dir).is_ok_and(|mut d| d.next().is_some()) {
+    if let Err(e) = crate::store::backup::check_destination(&req.dir) {
         return Err(AppError {
             status: StatusCode::CONFLICT,
             title: "Dossier déjà utilisé",
-            detail: format!(
-                "le dossier de sauvegarde {} existe déjà et n'est pas vide : choisissez un nouveau dossier",
-                req.dir.display()
-            ),
+            detail: e.to_string(),
             api: true,
         });
     }
