@@ -37,6 +37,10 @@ pub struct State {
     pub log: Mutex<Vec<String>>,
     /// Delay added to every search response.
     pub slow: Mutex<Duration>,
+    /// Called with the request's index before each search request is answered: the listing
+    /// changing while it is paged (offers published, withdrawn, moved).
+    #[allow(clippy::type_complexity)]
+    pub mutate: Mutex<Option<Box<dyn FnMut(u64, &mut Vec<(String, Value)>) + Send>>>,
 }
 
 pub struct FtMock {
@@ -112,6 +116,9 @@ impl Respond for SearchResponder {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let s = &self.0;
         let idx = s.search_requests.fetch_add(1, Ordering::SeqCst);
+        if let Some(f) = s.mutate.lock().unwrap().as_mut() {
+            f(idx, &mut s.offers.lock().unwrap());
+        }
         s.log
             .lock()
             .unwrap()
@@ -241,6 +248,10 @@ impl FtMock {
 
     pub fn set_offers(&self, offers: Vec<(String, Value)>) {
         *self.state.offers.lock().unwrap() = offers;
+    }
+
+    pub fn on_request(&self, f: impl FnMut(u64, &mut Vec<(String, Value)>) + Send + 'static) {
+        *self.state.mutate.lock().unwrap() = Some(Box::new(f));
     }
 
     pub fn fault(&self, f: Fault) {

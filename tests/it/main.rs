@@ -11,6 +11,7 @@ mod forecast;
 mod francetravail;
 mod ft_mock;
 mod helpers;
+mod hostile;
 mod imports;
 mod ingest;
 mod init;

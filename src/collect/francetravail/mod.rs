@@ -136,11 +136,22 @@ pub async fn run(
             max: now + Duration::days(1),
             grand_domaine: None,
         };
-        let mut offers = HashMap::new();
-        collect(&client, query, &mut offers, ctx)
+        let mut got = Collected::default();
+        collect(&client, query, &mut got, ctx)
             .await
             .with_context(|| format!("département {dep}"))?;
-        let rows: Vec<_> = offers.into_values().map(ApiOffer::normalise).collect();
+        // Offers may have been missed where the results kept moving: store what was read, but a
+        // full refresh closes nothing and stays due.
+        let unstable = (!got.unstable.is_empty()).then(|| {
+            format!(
+                "résultats instables pendant la pagination ({}) : offres enregistrées, aucune fermée, \
+                 collecte complète à refaire",
+                got.unstable.join(" ; ")
+            )
+        });
+        let retry_full = full && unstable.is_some();
+        let full = full && unstable.is_none();
+        let rows: Vec<_> = got.offers.into_values().map(ApiOffer::normalise).collect();
         let (dep2, cancel) = (dep.clone(), ctx.cancel.clone());
         let part = ctx
             .db
@@ -156,7 +167,16 @@ pub async fn run(
                     window_end: now.naive_utc(),
                     guard,
                 };
-                store::write(c, &batch, &cancel)
+                let part = store::write(c, &batch, &cancel)?;
+                if retry_full {
+                    // the next run is a full refresh again, as after a first run
+                    c.execute(
+                        "UPDATE collector_state SET last_full_refresh_at = NULL
+                         WHERE collector = ? AND scope = ?",
+                        duckdb::params![JOB, dep2],
+                    )?;
+                }
+                Ok(part)
             })
             .await?;
         tracing::info!(
@@ -165,6 +185,13 @@ pub async fn run(
         );
         full_deps += full as usize;
         summary.merge(&part);
+        if let Some(why) = unstable {
+            tracing::warn!(departement = %dep, "{why}");
+            summary.merge(&RunSummary {
+                degraded: Some(why),
+                ..RunSummary::default()
+            });
+        }
     }
     // Offers indicators and provenance, in one transaction.
     let cancel = ctx.cancel.clone();
@@ -185,34 +212,74 @@ pub async fn run(
 
 type BoxFut<'a> = Pin<Box<dyn Future<Output = Result<()>> + Send + 'a>>;
 
+/// Pagings of one query whose total keeps moving before it is given up as unstable.
+const PAGING_ATTEMPTS: u32 = 3;
+
+/// What the queries of one département brought back.
+#[derive(Default)]
+struct Collected {
+    offers: HashMap<String, ApiOffer>,
+    /// Queries whose results kept moving while they were paged (see [`collect`]).
+    unstable: Vec<String>,
+}
+
 /// Collects every offer of `q` into `out`, splitting the query when the API cannot serve it whole.
+///
+/// Pages are offsets into a list sorted by creation date that the API recomputes at every
+/// request: an offer published while the query is paged shifts the rest down (the last offer of
+/// a page comes again at the top of the next one: merged by id), and an offer withdrawn shifts
+/// them up, so that one offer is never served. The total of every page is compared with the
+/// first one's; when it moved, the query is paged again (what was read is kept) until one
+/// paging sees a steady total, at most [`PAGING_ATTEMPTS`] times. A query that never settles
+/// is recorded in `out.unstable`: the département's full refresh then closes nothing.
 fn collect<'a>(
     client: &'a Client,
     q: Query,
-    out: &'a mut HashMap<String, ApiOffer>,
+    out: &'a mut Collected,
     ctx: &'a JobCtx,
 ) -> BoxFut<'a> {
     Box::pin(async move {
-        ctx.cancel.check()?;
-        let first = client.search(&q, 0, PAGE_SIZE - 1).await?;
-        let total = first.total;
-        if total > MAX_RESULTS {
-            return split(client, q, total, out, ctx).await;
-        }
-        let mut got = first.offers.len() as u64;
-        add(out, first.offers, ctx);
-        let mut start = PAGE_SIZE;
-        while start < total && got > 0 {
+        for attempt in 1..=PAGING_ATTEMPTS {
             ctx.cancel.check()?;
-            let end = (start + PAGE_SIZE - 1).min(MAX_RESULTS - 1);
-            let page = client.search(&q, start, end).await?;
-            if page.offers.is_empty() {
-                break;
+            let first = client.search(&q, 0, PAGE_SIZE - 1).await?;
+            let total = first.total;
+            if total > MAX_RESULTS {
+                return split(client, q, total, out, ctx).await;
             }
-            got = page.offers.len() as u64;
-            add(out, page.offers, ctx);
-            start += PAGE_SIZE;
+            let mut got = first.offers.len() as u64;
+            add(&mut out.offers, first.offers, ctx);
+            let mut start = PAGE_SIZE;
+            let mut steady = true;
+            while start < total && got > 0 {
+                ctx.cancel.check()?;
+                let end = (start + PAGE_SIZE - 1).min(MAX_RESULTS - 1);
+                let page = client.search(&q, start, end).await?;
+                steady &= page.total == total;
+                if page.offers.is_empty() {
+                    break;
+                }
+                got = page.offers.len() as u64;
+                add(&mut out.offers, page.offers, ctx);
+                start += PAGE_SIZE;
+            }
+            if steady {
+                return Ok(());
+            }
+            tracing::warn!(
+                departement = %q.departement, attempt,
+                "le nombre d'offres a changé pendant la pagination : requête reprise"
+            );
         }
+        out.unstable.push(format!(
+            "département {}, offres créées du {} au {}{}",
+            q.departement,
+            client::fmt_date(&q.min),
+            client::fmt_date(&q.max),
+            q.grand_domaine
+                .as_deref()
+                .map(|g| format!(", grand domaine {g}"))
+                .unwrap_or_default()
+        ));
         Ok(())
     })
 }
@@ -230,7 +297,7 @@ async fn split(
     client: &Client,
     q: Query,
     total: u64,
-    out: &mut HashMap<String, ApiOffer>,
+    out: &mut Collected,
     ctx: &JobCtx,
 ) -> Result<()> {
     let span = q.max - q.min;
