@@ -58,9 +58,13 @@ pub async fn serve(
 ) -> Result<()> {
     let runner = state.runner.clone();
     let stop = runner.shutdown.clone();
+    let db = runner.db.clone();
+    let watched = db.clone();
     axum::serve(listener, router(state))
         .with_graceful_shutdown(async move {
-            shutdown.await;
+            // a fatal DuckDB error (full disk…) invalidates the database: stop, so that the
+            // service manager starts a new process that opens the file again
+            tokio::select! { _ = shutdown => {}, _ = watched.invalidated() => {} }
             stop.cancel();
         })
         .await?;
@@ -75,6 +79,9 @@ pub async fn serve(
             "arrêt avec des tâches encore en cours : {}",
             left.join(", ")
         );
+    }
+    if db.is_invalidated() {
+        anyhow::bail!(crate::store::INVALIDATED);
     }
     Ok(())
 }

@@ -155,8 +155,11 @@ impl Runner {
                 progress.clone(),
             );
             let (status, summary, error) = self.attempt(job, ctx, cancel).await;
-            let retry =
-                status == Status::Failed && attempt <= job.retries && !self.shutdown.is_cancelled();
+            // no retry on an invalidated database: every attempt would fail the same way
+            let retry = status == Status::Failed
+                && attempt <= job.retries
+                && !self.shutdown.is_cancelled()
+                && !self.db.is_invalidated();
             if !retry {
                 break Outcome {
                     run_id,

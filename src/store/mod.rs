@@ -21,7 +21,16 @@ pub struct Db {
     /// Held by whoever rebuilds derived tables (`ind_*`), from the start of its transaction to
     /// its commit: two rebuilds never run at once.
     derived: Arc<Mutex<()>>,
+    /// Cancelled when DuckDB reports a fatal error (a failed checkpoint on a full disk, say):
+    /// the database instance is then invalidated and only a new process can use the file again,
+    /// so `serve` stops (and its service manager restarts it). See [`Db::invalidated`].
+    fatal: tokio_util::sync::CancellationToken,
 }
+
+/// Message of a database DuckDB invalidated after a fatal error.
+pub const INVALIDATED: &str = "la base de données a rencontré une erreur fatale et doit être rouverte : \
+     ce qui était validé est conservé (son journal est rejoué à l'ouverture) ; libérez de la place ou \
+     corrigez la cause, puis relancez le programme";
 
 /// The database file is open in another process (only one may open it read-write).
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +75,41 @@ impl Db {
             base: Arc::new(Mutex::new(conn)),
             path: path.to_path_buf(),
             derived: Arc::new(Mutex::new(())),
+            fatal: tokio_util::sync::CancellationToken::new(),
+        })
+    }
+
+    /// Resolves once DuckDB invalidated this database after a fatal error.
+    pub async fn invalidated(&self) {
+        self.fatal.cancelled().await
+    }
+
+    pub fn is_invalidated(&self) -> bool {
+        self.fatal.is_cancelled()
+    }
+
+    /// Notes a fatal DuckDB error in `r` (the instance is then unusable) and names the cause of
+    /// a failed write (a full disk).
+    fn watch<R>(&self, r: Result<R>) -> Result<R> {
+        let Err(e) = r else { return r };
+        let text = format!("{e:#}");
+        let fatal = text.contains("FATAL Error") || text.contains("database has been invalidated");
+        let full = text.contains("No space left on device");
+        if fatal && !self.fatal.is_cancelled() {
+            self.fatal.cancel();
+            tracing::error!(error = %one_line(&text), "{INVALIDATED}");
+        }
+        let cause = format!(
+            "disque plein à l'emplacement de la base de données {}",
+            self.path.display()
+        );
+        Err(match (fatal, full) {
+            (true, true) => e.context(format!("{cause} : {INVALIDATED}")),
+            (true, false) => e.context(format!("erreur fatale de DuckDB : {INVALIDATED}")),
+            (false, true) => e.context(format!(
+                "{cause} : la transaction est annulée, rien d'enregistré n'est perdu ; libérez de la place"
+            )),
+            (false, false) => e,
         })
     }
 
@@ -91,13 +135,15 @@ impl Db {
         let db = self.clone();
         // the caller's span (a job run) follows the work onto the blocking pool
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        let watcher = self.clone();
+        let r = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = db.connect()?;
             f(&mut conn)
         })
         .await
-        .map_err(|e| anyhow!("database task failed: {e}"))?
+        .map_err(|e| anyhow!("database task failed: {e}"))?;
+        watcher.watch(r)
     }
 }
 
@@ -152,9 +198,10 @@ impl Db {
                 }
             })
         });
-        handle
+        let r = handle
             .await
-            .map_err(|e| anyhow!("database task failed: {e}"))?
+            .map_err(|e| anyhow!("database task failed: {e}"))?;
+        self.watch(r)
     }
 }
 

@@ -23,5 +23,6 @@ mod privacy_scan;
 mod referentials;
 mod secrets;
 mod secteurs;
+mod storage;
 mod upgrade;
 mod web;
