@@ -17,12 +17,13 @@ if [ ! -x /usr/bin/chromium ]; then apt_install chromium fonts-dejavu-core; fi
 # axe-core and playwright-core drive that Chromium in the page checks (versions pinned in the lock).
 npm ci --prefix tests/browser --no-audit --no-fund --silent
 
-# Python tools of the tests (an independent OpenAPI validator) in a virtualenv of their own.
+# Python tools of the tests (an independent OpenAPI validator, and schemathesis, which tests the
+# API against that document) in a virtualenv of their own.
 VENV="$HOME/.cache/observatoire/venv"
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import openapi_spec_validator" 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import openapi_spec_validator, schemathesis" 2>/dev/null; then
   command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'openapi-spec-validator==0.7.*'
+  "$VENV/bin/pip" install -q 'openapi-spec-validator==0.7.*' 'schemathesis==4.32.*'
 fi
 export OBSERVATOIRE_TEST_PYTHON="$VENV/bin/python"
 

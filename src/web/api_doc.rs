@@ -68,6 +68,8 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(alertes::api))
         .routes(routes!(jobs::api_jobs))
         .split_for_parts();
+    let mut doc = doc;
+    document_exports(&mut doc);
     let inner: Router = router
         .fallback(super::error::not_found)
         .with_state(state.clone());
@@ -82,4 +84,56 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
             super::metrics::track,
         ));
     (outer, doc)
+}
+
+/// Every operation taking `format` answers 200 in the four export media types, and 400 (problem)
+/// for a format it does not know: both written once here rather than on every handler (found by
+/// schemathesis: an `xlsx` answer and a 400 on `format=` were undocumented).
+fn document_exports(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{
+        schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type},
+        Content, Ref, RefOr, ResponseBuilder,
+    };
+    let binary = || {
+        Content::new(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+        ))
+    };
+    for item in doc.paths.paths.values_mut() {
+        let Some(op) = item.get.as_mut() else {
+            continue;
+        };
+        let exports = op
+            .parameters
+            .as_ref()
+            .is_some_and(|ps| ps.iter().any(|p| p.name == "format"));
+        if !exports {
+            continue;
+        }
+        if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
+            ok.content.insert("text/csv".into(), binary());
+            ok.content.insert(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+                binary(),
+            );
+            ok.content
+                .insert("application/vnd.apache.parquet".into(), binary());
+        }
+        op.responses
+            .responses
+            .entry("400".into())
+            .or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description("paramètre invalide")
+                        .content(
+                            "application/problem+json",
+                            Content::new(Some(Ref::from_schema_name("Problem"))),
+                        )
+                        .build(),
+                )
+            });
+    }
 }

@@ -247,6 +247,37 @@ fn test_python() -> std::path::PathBuf {
     p
 }
 
+/// schemathesis (from the test virtualenv) generates requests from `/api/openapi.json` — the
+/// documented examples, boundary and invalid values, then random ones — and checks that no
+/// answer is a 5xx and that every status, media type and body is the documented one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_answers_as_its_openapi_document_says_under_schemathesis() {
+    let app = TestApp::spawn().await;
+    let st = test_python().with_file_name("schemathesis");
+    let url = format!("{}/api/openapi.json", app.address);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(st)
+            .args(["run", &url, "--checks"])
+            .arg("not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance")
+            .args(["--max-examples", "30", "--phases", "examples,coverage,fuzzing", "--seed", "20261201"])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("passed") && !text.contains("failed"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn the_openapi_document_is_valid_and_covers_every_api_route() {
     let app = TestApp::spawn().await;
