@@ -125,8 +125,13 @@ pub fn sources(conn: &Connection) -> Result<Vec<SourceStatus>> {
             let period: Option<i64> = r.get(10)?;
             let lag: Option<i64> = r.get(11)?;
             let data_date: Option<chrono::NaiveDate> = r.get(7)?;
+            // dates as the reader in France sees them (the timestamps are UTC)
+            let paris = |t: &NaiveDateTime| {
+                use chrono::TimeZone;
+                chrono_tz::Europe::Paris.from_utc_datetime(t).date_naive()
+            };
             let (data_age_days, stale, data_period, freshness) =
-                freshness(data_date, period, lag, last.date(), now.date());
+                freshness(data_date, period, lag, paris(&last), paris(&now));
             Ok(SourceStatus {
                 id: r.get(0)?,
                 name: r.get(1)?,

@@ -211,8 +211,12 @@ pub async fn run_job_file_with(
 }
 
 /// Today (UTC) in French words, as the freshness sentences write it.
-pub fn french_today() -> String {
-    observatoire::status::french_date(chrono::Utc::now().date_naive())
+/// The date in French words, in France, of a UTC timestamp as `/health` gives it
+/// (`2026-12-01T23:48:49`): a load just before midnight in Paris is of that day.
+pub fn french_date_of(utc: &str) -> String {
+    use chrono::TimeZone;
+    let t = chrono::NaiveDateTime::parse_from_str(utc, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+    observatoire::status::french_date(chrono_tz::Europe::Paris.from_utc_datetime(&t).date_naive())
 }
 
 /// Every table whose name starts with `prefix` ("" for all), with its row count and a hash of its content
