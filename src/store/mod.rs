@@ -135,7 +135,6 @@ impl Db {
         let db = self.clone();
         // the caller's span (a job run) follows the work onto the blocking pool
         let span = tracing::Span::current();
-        let watcher = self.clone();
         let r = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = db.connect()?;
@@ -143,7 +142,7 @@ impl Db {
         })
         .await
         .map_err(|e| anyhow!("database task failed: {e}"))?;
-        watcher.watch(r)
+        self.watch(r)
     }
 }
 

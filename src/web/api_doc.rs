@@ -113,13 +113,13 @@ fn document_exports(doc: &mut utoipa::openapi::OpenApi) {
             continue;
         }
         if let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") {
-            ok.content.insert("text/csv".into(), binary());
-            ok.content.insert(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
-                binary(),
-            );
-            ok.content
-                .insert("application/vnd.apache.parquet".into(), binary());
+            for media in [
+                super::export::CSV,
+                super::export::XLSX,
+                super::export::PARQUET,
+            ] {
+                ok.content.insert(media.into(), binary());
+            }
         }
         op.responses
             .responses

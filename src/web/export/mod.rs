@@ -17,6 +17,11 @@ use tower::ServiceExt;
 use super::AppError;
 
 pub const FORMATS: [&str; 4] = ["json", "csv", "xlsx", "parquet"];
+
+/// Media types of the download formats (the API document lists the same).
+pub const CSV: &str = "text/csv; charset=utf-8";
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub const PARQUET: &str = "application/vnd.apache.parquet";
 /// Largest page the API serves (pages of an export are fetched at this size).
 const PAGE: usize = super::analytics::MAX_PER_PAGE;
 /// A collection larger than this many pages is refused rather than assembled in memory.
@@ -226,14 +231,9 @@ pub async fn download(doc: &Value, path: &str, url: String, format: &str) -> Res
     let format = format.to_string();
     let sources = table.sources_line();
     let written = tokio::task::spawn_blocking(move || match format.as_str() {
-        "csv" => writers::csv(&table).map(|b| (b, "text/csv; charset=utf-8")),
-        "xlsx" => writers::xlsx(&table, &about).map(|b| {
-            (
-                b,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-        }),
-        _ => writers::parquet(&table, &about).map(|b| (b, "application/vnd.apache.parquet")),
+        "csv" => writers::csv(&table).map(|b| (b, CSV)),
+        "xlsx" => writers::xlsx(&table, &about).map(|b| (b, XLSX)),
+        _ => writers::parquet(&table, &about).map(|b| (b, PARQUET)),
     })
     .await;
     let (bytes, mime) = match written {
