@@ -9,6 +9,8 @@ pub mod collect;
 pub mod config;
 pub mod failpoint;
 pub mod forecast;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod indicators;
 pub mod init;
 pub mod referentials;

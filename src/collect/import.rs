@@ -96,7 +96,7 @@ pub struct ImportReport {
 }
 
 /// A spreadsheet's first sheet (or the sheet holding the header) written as CSV; the header row
-/// is the first row holding `header_hint` (banner rows above it are dropped).
+/// is the first row holding `header_hint`, in any case (banner rows above it are dropped).
 fn spreadsheet_to_csv(file: &Path, header_hint: &str) -> Result<(tempfile::NamedTempFile, usize)> {
     let mut wb = calamine::open_workbook_auto(file)
         .map_err(|e| anyhow!("{} : classeur illisible : {e}", file.display()))?;
@@ -108,7 +108,7 @@ fn spreadsheet_to_csv(file: &Path, header_hint: &str) -> Result<(tempfile::Named
         let rows: Vec<&[Data]> = range.rows().collect();
         let Some(header) = rows.iter().position(|r| {
             r.iter()
-                .any(|c| matches!(c, Data::String(s) if s.trim() == header_hint))
+                .any(|c| matches!(c, Data::String(s) if s.trim().eq_ignore_ascii_case(header_hint)))
         }) else {
             continue;
         };

@@ -197,7 +197,7 @@ impl std::fmt::Display for JobFileError {
     }
 }
 
-fn parse(file: &Path, text: &str) -> Result<JobDef, String> {
+pub fn parse(file: &Path, text: &str) -> Result<JobDef, String> {
     let raw: RawJob = toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
     if raw.name.trim().is_empty()
         || !raw

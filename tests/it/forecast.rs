@@ -282,6 +282,12 @@ fn each_kind_of_bad_row_is_named_and_nothing_is_written() {
             "« abc » non numérique",
         ),
         (
+            // found by fuzzing: a value this large made the forecast NaN
+            "series_id,period,value\na,2024-01,1\na,2024-02,1e308\n",
+            "ligne 3",
+            "« 1e308 » hors de la plage",
+        ),
+        (
             "series_id,periode,value\na,2024-01,1\n",
             "ligne 1",
             "« period » absente",

@@ -10,6 +10,7 @@ mod exports;
 mod forecast;
 mod francetravail;
 mod ft_mock;
+mod fuzzing;
 mod helpers;
 mod hostile;
 mod imports;
