@@ -390,6 +390,12 @@ fn bench(action: &BenchAction, db: Option<&std::path::Path>) -> Result<()> {
                         "offres {what} : {} en {:.2} s → {:.0} offres/s (analyse {:.2} s, écriture {:.2} s ; {} ajoutées, {} mises à jour)",
                         p.offers, p.seconds, p.rate(), p.parse_seconds, p.write_seconds, p.added, p.updated
                     );
+                    let phases: Vec<String> = p
+                        .write_phases
+                        .iter()
+                        .map(|(n, s)| format!("{n} {s:.2} s"))
+                        .collect();
+                    println!("  écriture par phase : {}", phases.join(", "));
                 }
                 println!(
                     "base {} : {:.1} Mo (init {:.1} s, non compté)",

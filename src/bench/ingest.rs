@@ -82,13 +82,18 @@ fn parse_scope(scope: &Scope) -> Result<Vec<OfferRow>> {
         })
         .collect();
     files.sort();
-    let mut offers: HashMap<String, ApiOffer> = HashMap::new();
-    for f in files {
-        for o in read_page(&f)? {
-            offers.insert(o.id.clone(), o);
-        }
+    // pages parsed and normalised on every core (rayon), merged by id in page order as the
+    // collector does (the last copy of an id wins)
+    use rayon::prelude::*;
+    let pages: Vec<Vec<OfferRow>> = files
+        .par_iter()
+        .map(|f| Ok(read_page(f)?.into_iter().map(ApiOffer::normalise).collect()))
+        .collect::<Result<_>>()?;
+    let mut offers: HashMap<String, OfferRow> = HashMap::new();
+    for o in pages.into_iter().flatten() {
+        offers.insert(o.id.clone(), o);
     }
-    let mut rows: Vec<OfferRow> = offers.into_values().map(ApiOffer::normalise).collect();
+    let mut rows: Vec<OfferRow> = offers.into_values().collect();
     // the order the API would give is arbitrary; a sorted batch makes runs comparable
     rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     Ok(rows)
@@ -102,6 +107,8 @@ pub struct Pass {
     pub seconds: f64,
     pub parse_seconds: f64,
     pub write_seconds: f64,
+    /// Seconds per phase of the writes (`store::write`).
+    pub write_phases: Vec<(&'static str, f64)>,
 }
 
 impl Pass {
@@ -117,6 +124,9 @@ fn pass(db: &Db, scopes: &[Scope], full: bool) -> Result<Pass> {
     let mut summary = RunSummary::default();
     let mut write_seconds = 0.0;
     let mut parse_seconds = 0.0;
+    store::take_phases();
+    // as the collector does for a collection
+    let _bulk = store::BulkWrites::begin(db)?;
     std::thread::scope(|s| -> Result<()> {
         s.spawn(move || {
             for (i, scope) in scopes.iter().enumerate() {
@@ -166,6 +176,7 @@ fn pass(db: &Db, scopes: &[Scope], full: bool) -> Result<Pass> {
         seconds: started.elapsed().as_secs_f64(),
         parse_seconds,
         write_seconds,
+        write_phases: store::take_phases(),
     })
 }
 

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "search_alerts",
         sql: include_str!("migrations/0008_search_alerts.sql"),
     },
+    Migration {
+        version: 9,
+        name: "offer_fingerprint",
+        sql: include_str!("migrations/0009_offer_fingerprint.sql"),
+    },
 ];
 
 pub fn latest_version() -> i64 {

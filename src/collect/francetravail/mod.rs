@@ -95,6 +95,10 @@ pub async fn run(
     };
     let mut summary = RunSummary::default();
     let mut full_deps = 0;
+    let bulk = {
+        let db = ctx.db.db().clone();
+        tokio::task::spawn_blocking(move || store::BulkWrites::begin(&db)).await??
+    };
     for dep in &deps {
         ctx.cancel.check()?;
         let now = Utc::now();
@@ -193,6 +197,7 @@ pub async fn run(
             });
         }
     }
+    drop(bulk);
     // Offers indicators and provenance, in one transaction.
     let cancel = ctx.cancel.clone();
     ctx.db

@@ -11,12 +11,7 @@ use super::model::OfferRow;
 use crate::collect::SourceMeta;
 use crate::schedule::context::{Cancel, RunSummary};
 
-const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_new AS SELECT * FROM raw_ft_offre LIMIT 0;
-  CREATE OR REPLACE TEMP TABLE ft_staging_comp (offre_id VARCHAR, code_ogr VARCHAR, libelle VARCHAR, exigence VARCHAR);
-  CREATE OR REPLACE TEMP TABLE ft_ids (id VARCHAR);";
-
-/// Columns that make an offer's content: all but the dates the collector keeps itself.
-const CONTENT: &str = "COLUMNS(c -> c NOT IN ('first_seen', 'last_seen', 'closed_at'))";
+const STAGING: &str = "CREATE OR REPLACE TEMP TABLE ft_ids (id VARCHAR);";
 
 pub struct Batch<'a> {
     /// `sources` id of the offers (`ft-offres`, `site-…`).
@@ -68,6 +63,57 @@ impl Guard {
     }
 }
 
+/// DuckDB checkpoints its write-ahead log into the database file once the log passes
+/// `checkpoint_threshold` (16 MB by default), at the commit that passes it; each checkpoint
+/// rewrites the offers' primary-key index and their last row groups. While a collection appends
+/// hundreds of thousands of offers that made ~60 % of the write time (measured at 300k new
+/// offers: commit 5.4 s of 9.2 s; 1.4 s at 256 MB). [`BulkWrites`] raises the threshold for the
+/// time of a collection and restores the default after it, so other work (the rebuild, imports)
+/// keeps the default; the log is at most 256 MB more to replay after a crash.
+pub const BULK_CHECKPOINT_THRESHOLD: &str = "256MB";
+
+/// The larger checkpoint threshold of a collection, for as long as this value lives.
+pub struct BulkWrites(crate::store::Db);
+
+impl BulkWrites {
+    pub fn begin(db: &crate::store::Db) -> Result<BulkWrites> {
+        db.connect()?.execute_batch(&format!(
+            "SET checkpoint_threshold = '{BULK_CHECKPOINT_THRESHOLD}'"
+        ))?;
+        Ok(BulkWrites(db.clone()))
+    }
+}
+
+impl Drop for BulkWrites {
+    fn drop(&mut self) {
+        // a setting, no data: quick enough to run where the collection ends, even on error
+        if let Ok(c) = self.0.connect() {
+            let _ = c.execute_batch("RESET checkpoint_threshold");
+        }
+    }
+}
+
+/// Seconds spent in each phase of [`write`] since the last [`take_phases`], in first-seen
+/// order: `bench ingest` prints them, to show where a write's time goes.
+static PHASES: std::sync::Mutex<Vec<(&'static str, f64)>> = std::sync::Mutex::new(Vec::new());
+
+fn phase<T>(name: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let out = f();
+    let secs = started.elapsed().as_secs_f64();
+    let mut p = PHASES.lock().unwrap_or_else(|e| e.into_inner());
+    match p.iter_mut().find(|(n, _)| *n == name) {
+        Some((_, s)) => *s += secs,
+        None => p.push((name, secs)),
+    }
+    out
+}
+
+/// The phase times of [`write`] since the last call, and resets them.
+pub fn take_phases() -> Vec<(&'static str, f64)> {
+    std::mem::take(&mut *PHASES.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSummary> {
     let tx = conn.transaction()?;
     // A full refresh is guarded by the offers open before it (counted before the upsert reopens
@@ -85,73 +131,146 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
     };
     // A refused full refresh stores what it read but is not a full refresh.
     let full = b.full && refused.is_none();
-    tx.execute_batch(STAGING)?;
-    // Which offers are already stored.
-    {
+    let alias = alias_map(&tx)?;
+    // One row per id (the last one read wins), with its commune and content fingerprint.
+    let mut seen = std::collections::HashSet::with_capacity(b.rows.len());
+    let mut rows: Vec<&OfferRow> = b
+        .rows
+        .iter()
+        .rev()
+        .filter(|r| seen.insert(r.id.as_str()))
+        .collect();
+    rows.reverse();
+    let communes: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| {
+            r.commune_brute
+                .as_deref()
+                .and_then(|code| alias.get(code))
+                .map(String::as_str)
+        })
+        .collect();
+    let hashes: Vec<i64> = phase("fingerprint", || {
+        Ok(rows
+            .iter()
+            .zip(&communes)
+            .map(|(r, c)| content_hash(r, b, *c))
+            .collect())
+    })?;
+    phase("staging", || {
+        tx.execute_batch(STAGING)?;
         let mut ids = tx.appender("ft_ids")?;
-        ids.append_record_batch(id_batch(b.rows)?)?;
+        ids.append_record_batch(id_batch(&rows)?)?;
         ids.flush()?;
-    }
-    {
-        let alias = alias_map(&tx)?;
-        let rows: Vec<&OfferRow> = b.rows.iter().collect();
-        let mut app = tx.appender("ft_new")?;
-        app.append_record_batch(raw_batch(&rows, b, &alias)?)?;
-        app.flush()?;
-        let mut comp = tx.appender("ft_staging_comp")?;
-        comp.append_record_batch(competences_batch(b.rows)?)?;
-        comp.flush()?;
-    }
+        Ok(())
+    })?;
     // Only what changed is written. A daily full refresh serves every live offer again, most of
-    // them unchanged: rewriting them all (`UPDATE … FROM staging`) made DuckDB join against the
-    // whole offers table and fell to ~3,500 offers/s at a few hundred thousand stored offers,
-    // depending on the join order it picked. Here the stored versions of the batch's offers are
-    // read once (a probe of the batch's ids), compared in SQL, and only new or changed offers
-    // (content, skills, or reopened) are deleted and appended again, keeping their first_seen;
-    // the unchanged ones only get their last_seen (measured in BENCHMARKS.md).
-    tx.execute_batch(&format!(
-        "CREATE TEMP TABLE ft_stored AS SELECT * FROM raw_ft_offre WHERE id IN (SELECT id FROM ft_ids);
-         CREATE TEMP TABLE ft_write AS
-            SELECT id FROM (SELECT {CONTENT} FROM ft_new EXCEPT SELECT {CONTENT} FROM ft_stored WHERE closed_at IS NULL)
-            UNION SELECT offre_id FROM (
-                SELECT offre_id, code_ogr, libelle, exigence FROM ft_staging_comp
-                EXCEPT SELECT offre_id, code_ogr, libelle, exigence FROM raw_ft_offre_competence
-                       WHERE offre_id IN (SELECT id FROM ft_ids))
-            UNION SELECT offre_id FROM (
-                SELECT offre_id, code_ogr, libelle, exigence FROM raw_ft_offre_competence
-                WHERE offre_id IN (SELECT id FROM ft_ids)
-                EXCEPT SELECT offre_id, code_ogr, libelle, exigence FROM ft_staging_comp);"
-    ))?;
-    let updated: i64 = tx.query_row("SELECT count(*) FROM ft_stored", [], |r| r.get(0))?;
-    let read = b.rows.len() as i64;
-    if updated > 0 {
-        tx.execute(
-            "DELETE FROM raw_ft_offre WHERE id IN (SELECT id FROM ft_stored SEMI JOIN ft_write USING (id))",
-            [],
-        )?;
-        tx.execute(
-            "UPDATE raw_ft_offre SET last_seen = ?1
-             WHERE id IN (SELECT id FROM ft_stored ANTI JOIN ft_write USING (id))",
-            params![b.now],
-        )?;
+    // them unchanged. The stored fingerprints of the batch's offers are read (two narrow
+    // columns of a probe by id) and compared here: new offers are appended; changed ones (content
+    // or skills), and closed ones that reappear, are deleted and appended again keeping their
+    // first_seen; unchanged ones only get their last_seen. Rewriting every offer
+    // (`UPDATE … FROM staging`) fell to ~3,500 offers/s at a few hundred thousand stored offers,
+    // and comparing every column and skill in SQL (`EXCEPT`) scanned the skills table twice per
+    // département (measured in BENCHMARKS.md).
+    let stored: HashMap<String, (Option<i64>, bool, NaiveDateTime)> = phase("stored", || {
+        Ok(tx
+            .prepare(
+                "SELECT id, content_hash, closed_at IS NULL, first_seen FROM raw_ft_offre
+                 WHERE id IN (SELECT id FROM ft_ids)",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+            .collect::<Result<_, _>>()?)
+    })?;
+    let mut write_rows: Vec<&OfferRow> = Vec::new();
+    let mut write_hashes = Vec::new();
+    let mut write_communes = Vec::new();
+    let mut first_seen = Vec::new();
+    let mut changed: Vec<&str> = Vec::new();
+    let mut same: Vec<&str> = Vec::new();
+    for ((r, h), c) in rows.iter().zip(&hashes).zip(&communes) {
+        match stored.get(&r.id) {
+            Some((Some(old), true, _)) if old == h => {
+                same.push(&r.id);
+                continue;
+            }
+            Some((_, _, fs)) => {
+                changed.push(&r.id);
+                first_seen.push(*fs);
+            }
+            None => first_seen.push(b.now),
+        }
+        write_rows.push(r);
+        write_hashes.push(*h);
+        write_communes.push(*c);
     }
-    tx.execute_batch(
-        "INSERT INTO raw_ft_offre
-         SELECT n.* REPLACE (coalesce(s.first_seen, n.first_seen) AS first_seen)
-         FROM ft_new n SEMI JOIN ft_write w USING (id) LEFT JOIN ft_stored s USING (id);
-         DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_write);
-         INSERT INTO raw_ft_offre_competence
-         SELECT DISTINCT c.offre_id, c.code_ogr, c.libelle, c.exigence FROM ft_staging_comp c
-         WHERE c.offre_id IN (SELECT id FROM ft_write);",
-    )?;
+    let updated = stored.len() as i64;
+    let read = rows.len() as i64;
+    let id_table = |table: &str, ids: &[&str]| -> Result<()> {
+        tx.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE {table} (id VARCHAR)"
+        ))?;
+        let mut app = tx.appender(table)?;
+        app.append_record_batch(batch(vec![(
+            "id",
+            std::sync::Arc::new(
+                ids.iter()
+                    .map(|s| Some(*s))
+                    .collect::<duckdb::arrow::array::StringArray>(),
+            ),
+        )])?)?;
+        app.flush()?;
+        Ok(())
+    };
+    if !changed.is_empty() {
+        phase("delete_changed", || {
+            id_table("ft_changed", &changed)?;
+            tx.execute_batch(
+                "DELETE FROM raw_ft_offre WHERE id IN (SELECT id FROM ft_changed);
+                 DELETE FROM raw_ft_offre_competence WHERE offre_id IN (SELECT id FROM ft_changed);
+                 DROP TABLE ft_changed;",
+            )?;
+            Ok(())
+        })?;
+    }
+    if !same.is_empty() {
+        phase("last_seen", || {
+            id_table("ft_same", &same)?;
+            tx.execute(
+                "UPDATE raw_ft_offre SET last_seen = ?1 WHERE id IN (SELECT id FROM ft_same)",
+                params![b.now],
+            )?;
+            tx.execute_batch("DROP TABLE ft_same")?;
+            Ok(())
+        })?;
+    }
+    if !write_rows.is_empty() {
+        phase("insert", || {
+            let mut app = tx.appender("raw_ft_offre")?;
+            app.append_record_batch(raw_batch(
+                &write_rows,
+                b,
+                &write_communes,
+                &first_seen,
+                &write_hashes,
+            )?)?;
+            app.flush()?;
+            drop(app);
+            let mut comp = tx.appender("raw_ft_offre_competence")?;
+            comp.append_record_batch(competences_batch(&write_rows)?)?;
+            comp.flush()?;
+            Ok(())
+        })?;
+    }
     crate::failpoint!("store::write::after_insert", b.scope);
     let closed = if full {
-        tx.execute(
-            "UPDATE raw_ft_offre SET closed_at = ?1
+        phase("close", || {
+            Ok(tx.execute(
+                "UPDATE raw_ft_offre SET closed_at = ?1
              WHERE source_id = ?2 AND (?3 IS NULL OR departement = ?3) AND closed_at IS NULL
                AND id NOT IN (SELECT id FROM ft_ids)",
-            params![b.now, b.source_id, b.departement],
-        )? as i64
+                params![b.now, b.source_id, b.departement],
+            )? as i64)
+        })?
     } else {
         0
     };
@@ -161,11 +280,9 @@ pub fn write(conn: &mut Connection, b: &Batch, cancel: &Cancel) -> Result<RunSum
              last_full_refresh_at = coalesce(excluded.last_full_refresh_at, collector_state.last_full_refresh_at)",
         params![b.scope, b.window_end, full, b.now, b.collector],
     )?;
-    tx.execute_batch(
-        "DROP TABLE ft_new; DROP TABLE ft_staging_comp; DROP TABLE ft_ids; DROP TABLE ft_stored; DROP TABLE ft_write;",
-    )?;
+    tx.execute_batch("DROP TABLE ft_ids;")?;
     cancel.check()?;
-    tx.commit()?;
+    phase("commit", || Ok(tx.commit()?))?;
     Ok(RunSummary {
         rows_read: read,
         rows_added: read - updated,
@@ -322,43 +439,122 @@ fn batch(columns: Columns) -> Result<duckdb::arrow::record_batch::RecordBatch> {
     )?)
 }
 
-fn id_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
-    let refs: Vec<&OfferRow> = rows.iter().collect();
-    batch(vec![("id", arrays::text(&refs, |r| Some(r.id.as_str())))])
+fn id_batch(rows: &[&OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+    batch(vec![("id", arrays::text(rows, |r| Some(r.id.as_str())))])
 }
 
-/// Offers in the column order of `raw_ft_offre`, seen now (first_seen is kept by the insert).
+/// A stable fingerprint of what is stored of an offer: every column but the dates the collector
+/// keeps (first_seen, last_seen, closed_at), and its distinct skills in sorted order. The first
+/// 8 bytes of a SHA-256 (a fingerprint that stays the same across builds and versions, unlike
+/// the standard library's hasher); fields are length-prefixed so that no two rows share a byte
+/// stream.
+pub fn content_hash(r: &OfferRow, b: &Batch, commune: Option<&str>) -> i64 {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    let mut text = |v: Option<&str>| match v {
+        None => h.update([0u8]),
+        Some(s) => {
+            h.update([1u8]);
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+    };
+    for v in [
+        Some(r.id.as_str()),
+        Some(b.source_id),
+        b.departement,
+        commune,
+        r.intitule.as_deref(),
+        r.lieu_libelle.as_deref(),
+        r.commune_brute.as_deref(),
+        r.code_postal.as_deref(),
+        r.rome.as_deref(),
+        r.appellation_libelle.as_deref(),
+        r.entreprise_nom.as_deref(),
+        r.type_contrat.as_deref(),
+        r.nature_contrat.as_deref(),
+        r.experience_exige.as_deref(),
+        r.qualification_code.as_deref(),
+        r.naf.as_deref(),
+        r.secteur_division.as_deref(),
+        r.salaire_libelle.as_deref(),
+        r.duree_travail.as_deref(),
+        r.origine.as_deref(),
+        r.url.as_deref(),
+    ] {
+        text(v);
+    }
+    let mut skills: Vec<&super::model::Skill> = r.competences.iter().collect();
+    skills.sort();
+    skills.dedup();
+    text(Some(&skills.len().to_string()));
+    for (code, libelle, exigence) in skills {
+        text(code.as_deref());
+        text(libelle.as_deref());
+        text(exigence.as_deref());
+    }
+    let ts = |t: Option<NaiveDateTime>| t.map_or(i64::MIN, |t| t.and_utc().timestamp_micros());
+    let num = |v: Option<f64>| v.map_or(u64::MAX, f64::to_bits);
+    let flag = |v: Option<bool>| v.map_or(2u8, u8::from);
+    h.update(ts(r.date_creation).to_le_bytes());
+    h.update(ts(r.date_actualisation).to_le_bytes());
+    h.update(r.nombre_postes.to_le_bytes());
+    h.update([
+        flag(r.alternance),
+        flag(r.accessible_th),
+        flag(r.offres_manque_candidats),
+    ]);
+    for v in [
+        r.salaire_min_mensuel,
+        r.salaire_max_mensuel,
+        r.duree_contrat_mois,
+    ] {
+        h.update(num(v).to_le_bytes());
+    }
+    let d = h.finalize();
+    i64::from_le_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// Offers in the column order of `raw_ft_offre`, seen now, with their first_seen, commune and
+/// fingerprint.
 fn raw_batch(
     rows: &[&OfferRow],
     b: &Batch,
-    alias: &HashMap<String, String>,
+    communes: &[Option<&str>],
+    first_seen: &[NaiveDateTime],
+    hashes: &[i64],
 ) -> Result<duckdb::arrow::record_batch::RecordBatch> {
     use arrays::*;
+    use duckdb::arrow::array::{Int64Array, StringArray, TimestampMicrosecondArray};
     let n = rows.len();
     let now = b.now.and_utc().timestamp_micros();
-    let now_col = || -> duckdb::arrow::array::ArrayRef {
-        std::sync::Arc::new(
-            std::iter::repeat_n(Some(now), n)
-                .collect::<duckdb::arrow::array::TimestampMicrosecondArray>(),
-        )
-    };
     let mut c: Columns = vec![
         ("id", text(rows, |r| Some(r.id.as_str()))),
         ("source_id", constant(n, Some(b.source_id))),
     ];
     let mut h = head(rows);
-    let commune = text(rows, |r| {
-        r.commune_brute
-            .as_deref()
-            .and_then(|code| alias.get(code))
-            .map(String::as_str)
-    });
     c.append(&mut h);
-    c.push(("commune", commune));
+    c.push((
+        "commune",
+        std::sync::Arc::new(communes.iter().copied().collect::<StringArray>()),
+    ));
     c.append(&mut middle(rows));
     c.push(("origine", text(rows, |r| r.origine.as_deref())));
-    c.push(("first_seen", now_col()));
-    c.push(("last_seen", now_col()));
+    c.push((
+        "first_seen",
+        std::sync::Arc::new(
+            first_seen
+                .iter()
+                .map(|t| Some(t.and_utc().timestamp_micros()))
+                .collect::<TimestampMicrosecondArray>(),
+        ),
+    ));
+    c.push((
+        "last_seen",
+        std::sync::Arc::new(
+            std::iter::repeat_n(Some(now), n).collect::<TimestampMicrosecondArray>(),
+        ),
+    ));
     c.push(("closed_at", ts(rows, |_| None)));
     c.push(("departement", constant(n, b.departement)));
     c.push((
@@ -372,19 +568,29 @@ fn raw_batch(
     c.push(("url", text(rows, |r| r.url.as_deref())));
     c.push(("duree_travail", text(rows, |r| r.duree_travail.as_deref())));
     c.push(("duree_contrat_mois", float(rows, |r| r.duree_contrat_mois)));
+    c.push((
+        "content_hash",
+        std::sync::Arc::new(hashes.iter().map(|h| Some(*h)).collect::<Int64Array>()),
+    ));
     batch(c)
 }
 
-/// (offre_id, code_ogr, libelle, exigence) of every offer, as one Arrow record batch.
-fn competences_batch(rows: &[OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
+/// (offre_id, code_ogr, libelle, exigence) of every offer, each distinct skill once, as one Arrow
+/// record batch.
+fn competences_batch(rows: &[&OfferRow]) -> Result<duckdb::arrow::record_batch::RecordBatch> {
     use std::sync::Arc;
 
     use duckdb::arrow::array::{ArrayRef, StringArray};
 
-    let all: Vec<(&str, &super::model::Skill)> = rows
-        .iter()
-        .flat_map(|r| r.competences.iter().map(move |c| (r.id.as_str(), c)))
-        .collect();
+    let mut all: Vec<(&str, &super::model::Skill)> = Vec::new();
+    for r in rows {
+        let start = all.len();
+        for c in &r.competences {
+            if !all[start..].iter().any(|(_, s)| *s == c) {
+                all.push((r.id.as_str(), c));
+            }
+        }
+    }
     let columns: Vec<(&str, ArrayRef)> = vec![
         (
             "offre_id",
