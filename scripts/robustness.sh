@@ -23,6 +23,10 @@ fuzz() {
   mkdir -p "$corpus"
   OBSERVATOIRE_FUZZ_CORPUS="$PWD/$corpus" cargo test --locked --test it -q fuzzing:: >/dev/null
   cargo fuzz build --sanitizer none --fuzz-dir fuzz -O
+  # build.rs records libduckdb's folder as rpath of the project's own binaries only
+  local lib
+  lib=$(dirname "$(ls "$CARGO_TARGET_DIR"/x86_64-unknown-linux-gnu/duckdb-*/libduckdb.so | head -1)")
+  export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   local failed=0
   for t in $TARGETS; do
     echo "== $t ($FUZZ_SECONDS s)"

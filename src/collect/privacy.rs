@@ -10,19 +10,26 @@ pub const EMAIL_PATTERN: &str = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}
 /// loaders run it in DuckDB).
 pub const PHONE_PATTERN: &str = r"(?:(?:\+|\b00)33[ .\-/]?(?:\(0\)[ .\-/]?)?|\b0)[1-9](?:(?:[ .\-/]?[0-9]{2}){4}|[ .\-/]?[0-9]{3}[ .\-/]?[0-9]{3}[ .\-/]?[0-9]{2})\b";
 
+/// Runs of white space, the no-break and thin spaces of French typography included. They are
+/// made one plain space *before* the patterns run: "06  12 34 56 78" (two spaces) or
+/// "06\u{a0}12\u{a0}34…" escaped the phone pattern, then became a phone number once the text
+/// was tidied (found by fuzzing).
+pub const SPACE_PATTERN: &str = r"[\s\x{00A0}\x{2007}\x{2009}\x{202F}]+";
+
 /// SQL expression: `col` with e-mails and phone numbers removed and white space tidied
 /// (NULL stays NULL; a text left empty becomes NULL).
 pub fn sql_scrub(col: &str) -> String {
     format!(
-        "nullif(trim(regexp_replace(regexp_replace(regexp_replace({col}, '{EMAIL_PATTERN}', '', 'g'), \
-         '{PHONE_PATTERN}', '', 'g'), '\\s+', ' ', 'g')), '')"
+        "nullif(trim(regexp_replace(regexp_replace(regexp_replace(regexp_replace({col}, '{SPACE_PATTERN}', ' ', 'g'), \
+         '{EMAIL_PATTERN}', '', 'g'), '{PHONE_PATTERN}', '', 'g'), '\\s+', ' ', 'g')), '')"
     )
 }
 
 /// SQL predicate: true when `col` still holds something that looks like personal contact data.
 pub fn sql_has_contact(col: &str) -> String {
+    let spaced = format!("regexp_replace({col}, '{SPACE_PATTERN}', ' ', 'g')");
     format!(
-        "(regexp_matches({col}, '{EMAIL_PATTERN}') OR regexp_matches({col}, '{PHONE_PATTERN}'))"
+        "(regexp_matches({spaced}, '{EMAIL_PATTERN}') OR regexp_matches({spaced}, '{PHONE_PATTERN}'))"
     )
 }
 
@@ -30,6 +37,8 @@ static EMAIL: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(EMAIL_PATTERN).unwrap());
 static PHONE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(PHONE_PATTERN).unwrap());
+static SPACE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(SPACE_PATTERN).unwrap());
 
 /// `text` with e-mails and phone numbers removed and white space tidied; `None` when nothing is
 /// left. Same behaviour as [`sql_scrub`].
@@ -38,6 +47,9 @@ pub fn scrub(text: &str) -> Option<String> {
     let maybe_email = text.contains('@');
     let maybe_phone = text.bytes().filter(u8::is_ascii_digit).count() >= 9;
     let mut cleaned = std::borrow::Cow::Borrowed(text);
+    if maybe_phone {
+        cleaned = SPACE.replace_all(text, " ");
+    }
     if maybe_email && EMAIL.is_match(&cleaned) {
         cleaned = std::borrow::Cow::Owned(EMAIL.replace_all(&cleaned, "").into_owned());
     }
@@ -86,6 +98,11 @@ mod tests {
             "+33(0)612345678",
             "0033 6 12 34 56 78",
             "0033612345678",
+            // found by fuzzing: spaces the pattern did not take, that tidying then joined
+            "06  12 34 56 78",
+            "06\u{a0}12\u{a0}34\u{a0}56\u{a0}78",
+            "06\u{202f}12\u{202f}34\u{202f}56\u{202f}78",
+            "06 \t12 34 56 78",
         ] {
             let text = format!("Appelez le {form} avant 18 h");
             assert_eq!(

@@ -6,6 +6,37 @@ pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// Work after the SQL, in the same transaction, where the SQL is built by the code (the
+    /// privacy patterns).
+    pub then: Option<fn(&duckdb::Transaction) -> Result<()>>,
+}
+
+/// 9: stored free text scrubbed again with the patterns as fixed by then (runs of spaces and
+/// no-break spaces inside phone numbers escaped them).
+fn rescrub(tx: &duckdb::Transaction) -> Result<()> {
+    use crate::collect::privacy::{sql_has_contact, sql_scrub};
+    for (table, cols) in [
+        (
+            "raw_ft_offre",
+            &[
+                "intitule",
+                "lieu_libelle",
+                "appellation_libelle",
+                "entreprise_nom",
+                "salaire_libelle",
+            ][..],
+        ),
+        ("raw_ft_offre_competence", &["libelle"][..]),
+    ] {
+        for col in cols {
+            tx.execute_batch(&format!(
+                "UPDATE {table} SET {col} = {} WHERE {}",
+                sql_scrub(col),
+                sql_has_contact(col)
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 pub const MIGRATIONS: &[Migration] = &[
@@ -13,46 +44,55 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "initial",
         sql: include_str!("migrations/0001_initial.sql"),
+        then: None,
     },
     Migration {
         version: 2,
         name: "collectors",
         sql: include_str!("migrations/0002_collectors.sql"),
+        then: None,
     },
     Migration {
         version: 3,
         name: "boards",
         sql: include_str!("migrations/0003_boards.sql"),
+        then: None,
     },
     Migration {
         version: 4,
         name: "clusters",
         sql: include_str!("migrations/0004_clusters.sql"),
+        then: None,
     },
     Migration {
         version: 5,
         name: "privacy_freshness",
         sql: include_str!("migrations/0005_privacy_freshness.sql"),
+        then: None,
     },
     Migration {
         version: 6,
         name: "analytics",
         sql: include_str!("migrations/0006_analytics.sql"),
+        then: None,
     },
     Migration {
         version: 7,
         name: "forecasts",
         sql: include_str!("migrations/0007_forecasts.sql"),
+        then: None,
     },
     Migration {
         version: 8,
         name: "search_alerts",
         sql: include_str!("migrations/0008_search_alerts.sql"),
+        then: None,
     },
     Migration {
         version: 9,
         name: "offer_fingerprint",
         sql: include_str!("migrations/0009_offer_fingerprint.sql"),
+        then: Some(rescrub),
     },
 ];
 
@@ -97,6 +137,9 @@ pub fn migrate(conn: &mut Connection) -> Result<usize> {
         let tx = conn.transaction()?;
         tx.execute_batch(m.sql)
             .with_context(|| format!("migration {} ({})", m.version, m.name))?;
+        if let Some(then) = m.then {
+            then(&tx).with_context(|| format!("migration {} ({})", m.version, m.name))?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
             duckdb::params![m.version, m.name],

@@ -2,7 +2,8 @@
 //! `fuzz/seeds/` (plus XLSX forms of the import seeds), then a fixed number of deterministic
 //! mutations of them (fixed seed, so a failure is reproduced by rerunning the test). The long
 //! runs, coverage-guided, are `cargo fuzz` in `scripts/robustness.sh`, which takes this corpus
-//! (`OBSERVATOIRE_FUZZ_CORPUS=DIR` writes it out, XLSX seeds included).
+//! (`OBSERVATOIRE_FUZZ_CORPUS=DIR` writes it out, XLSX seeds included). The inputs that the
+//! fuzzers found failing are kept in `fuzz/regressions/<target>/` and replayed too.
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -170,6 +171,11 @@ fn show(input: &[u8]) -> String {
     format!("{s:?}{}", if input.len() > 300 { "…" } else { "" })
 }
 
+thread_local! {
+    /// True while a fuzz target runs on this thread.
+    static IN_TARGET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 struct Outcome {
     failures: Vec<String>,
     seeds_refused: Vec<String>,
@@ -189,32 +195,51 @@ fn run(name: &str, target: observatoire::fuzz::Target, mutations: usize) -> Outc
     }
     let mut rng = ChaCha8Rng::seed_from_u64(20261202);
     let mut failures = Vec::new();
-    let mut check =
-        |label: String, input: &[u8]| match catch_unwind(AssertUnwindSafe(|| target(input))) {
-            Ok(accepted) => accepted,
-            Err(e) => {
-                let msg = e
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                // the whole input, to reproduce with the fuzz target or by hand
-                let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
-                std::fs::create_dir_all(&dir).unwrap();
-                let file = dir.join(format!("{name}-{}", label.replace(' ', "-")));
-                std::fs::write(&file, input).unwrap();
-                failures.push(format!(
-                    "{name} {label}: {msg}\n  input {} (whole: {})",
-                    show(input),
-                    file.display()
-                ));
-                false
-            }
-        };
+    let mut check = |label: String, input: &[u8]| match catch_unwind(AssertUnwindSafe(|| {
+        IN_TARGET.with(|t| t.set(true));
+        let accepted = target(input);
+        IN_TARGET.with(|t| t.set(false));
+        accepted
+    })) {
+        Ok(accepted) => accepted,
+        Err(e) => {
+            IN_TARGET.with(|t| t.set(false));
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            // the whole input, to reproduce with the fuzz target or by hand
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-failures");
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join(format!("{name}-{}", label.replace(' ', "-")));
+            std::fs::write(&file, input).unwrap();
+            failures.push(format!(
+                "{name} {label}: {msg}\n  input {} (whole: {})",
+                show(input),
+                file.display()
+            ));
+            false
+        }
+    };
     let mut seeds_refused = Vec::new();
     for (n, bytes) in &corpus {
         if !check(format!("seed {n}"), bytes) {
             seeds_refused.push(n.clone());
+        }
+    }
+    // inputs that once broke an invariant (fuzz/regressions/<target>/): they may be refused,
+    // never fail again
+    let regressions = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(name);
+    if let Ok(entries) = std::fs::read_dir(&regressions) {
+        for e in entries {
+            let path = e.unwrap().path();
+            check(
+                format!("regression {}", path.file_name().unwrap().to_string_lossy()),
+                &std::fs::read(&path).unwrap(),
+            );
         }
     }
     let mut mutations_accepted = 0;
@@ -243,13 +268,12 @@ fn budget(name: &str) -> usize {
 #[test]
 fn fuzz_targets_survive_their_corpus_and_its_mutations() {
     // the targets' panics are the failures, reported below: keep their messages out of the
-    // output, and only theirs (tests on other threads report as usual)
+    // output, and only theirs (the test's own panics, and other tests', report as usual)
     let previous: std::sync::Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
         std::panic::take_hook().into();
-    let me = std::thread::current().id();
     let forward = previous.clone();
     std::panic::set_hook(Box::new(move |info| {
-        if std::thread::current().id() != me {
+        if !IN_TARGET.with(|t| t.get()) {
             forward(info)
         }
     }));

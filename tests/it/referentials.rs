@@ -248,6 +248,22 @@ fn privacy_patterns_catch_french_contacts_and_spare_ordinary_numbers() {
         scrub("écrire à jean.dupont@exemple.fr svp").as_deref(),
         Some("écrire à svp")
     );
+    // the same white space as the Rust scrub (found by fuzzing)
+    for form in [
+        "06  12 34 56 78",
+        "06\u{a0}12\u{a0}34\u{a0}56\u{a0}78",
+        "06\u{202f}12 34 56 78",
+    ] {
+        assert_eq!(
+            scrub(&format!("Appeler le {form} svp")).as_deref(),
+            Some("Appeler le svp"),
+            "{form:?}"
+        );
+        assert_eq!(
+            observatoire::collect::privacy::scrub(&format!("Appeler le {form} svp")).as_deref(),
+            Some("Appeler le svp")
+        );
+    }
     assert_eq!(
         scrub("Mensuel de 1800.0 Euros à 2000.0 Euros sur 12 mois").as_deref(),
         Some("Mensuel de 1800.0 Euros à 2000.0 Euros sur 12 mois")

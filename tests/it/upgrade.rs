@@ -151,3 +151,37 @@ fn a_database_of_the_previous_schema_opens_migrates_and_loses_nothing() {
         check_upgraded(&restored, &original);
     }
 }
+
+/// Migration 9 scrubs stored free text again: phone numbers with runs of spaces or no-break
+/// spaces escaped the earlier patterns (found by fuzzing), and offers stored before keep their
+/// text until they are collected again, or for ever once closed.
+#[test]
+fn the_upgrade_scrubs_contacts_that_earlier_patterns_missed() {
+    let fixture = &fixtures()[0];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("observatoire.duckdb");
+    unpack(fixture, &path);
+    {
+        let db = Db::open(&path).unwrap();
+        let conn = db.connect().unwrap();
+        assert!(migrations::current_version(&conn).unwrap() < 9);
+        conn.execute(
+            "INSERT INTO raw_ft_offre (id, source_id, intitule, entreprise_nom, first_seen, last_seen, closed_at)
+             VALUES ('FUZZ-9', 'ft-offres', ?, 'Snack 05\u{a0}46\u{a0}39\u{a0}89\u{a0}00', now(), now(), now())",
+            ["Serveur H/F appeler le 06  12 34 56 78"],
+        )
+        .unwrap();
+    }
+    let db = Db::open(&path).unwrap();
+    let mut conn = db.connect().unwrap();
+    migrations::migrate(&mut conn).unwrap();
+    let (title, employer): (String, String) = conn
+        .query_row(
+            "SELECT intitule, entreprise_nom FROM raw_ft_offre WHERE id = 'FUZZ-9'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(title, "Serveur H/F appeler le");
+    assert_eq!(employer, "Snack");
+}

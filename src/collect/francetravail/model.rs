@@ -202,7 +202,9 @@ pub fn contract_months(label: &str) -> Option<f64> {
         "semaine" => n * 7.0 / 30.44,
         _ => n * 12.0,
     };
-    (months > 0.0).then_some((months * 100.0).round() / 100.0)
+    // at most a century: a longer "length" is a typo or garbage, not a contract (and a number
+    // of 400 digits made an infinite length, found by fuzzing)
+    (months > 0.0 && months <= 1200.0).then_some((months * 100.0).round() / 100.0)
 }
 
 #[cfg(test)]
@@ -212,5 +214,9 @@ mod contract_tests {
         assert_eq!(super::contract_months("CDD - 6 Mois"), Some(6.0));
         assert_eq!(super::contract_months("Intérim - 15 Jour(s)"), Some(0.49));
         assert_eq!(super::contract_months("CDI"), None);
+        assert_eq!(
+            super::contract_months(&format!("CDD - {} Mois", "4".repeat(400))),
+            None
+        );
     }
 }

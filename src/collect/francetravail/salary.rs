@@ -37,7 +37,9 @@ pub fn monthly_range(libelle: &str) -> Option<(f64, f64)> {
         _ => HOURS_PER_MONTH,
     };
     let (lo, hi) = (lo * factor, hi * factor);
-    (lo > 0.0 && hi >= lo).then_some(((lo * 100.0).round() / 100.0, (hi * 100.0).round() / 100.0))
+    // finite: a number of 400 digits parses as infinity
+    (lo > 0.0 && hi >= lo && hi.is_finite())
+        .then_some(((lo * 100.0).round() / 100.0, (hi * 100.0).round() / 100.0))
 }
 
 #[cfg(test)]
