@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use observatoire::collect::privacy::{EMAIL_PATTERN, PHONE_PATTERN};
+use observatoire::collect::privacy::{EMAIL_PATTERN, PHONE_PATTERN, SPACE_PATTERN};
 
 /// The folders and files that hold data or fixtures.
 const SCANNED: &[&str] = &[
@@ -12,6 +12,8 @@ const SCANNED: &[&str] = &[
     "jobs",
     "config.toml",
     "dashboards",
+    "fuzz/seeds",
+    "fuzz/regressions",
 ];
 
 fn files(root: &Path, out: &mut Vec<PathBuf>) {
@@ -68,6 +70,11 @@ fn findings(text: &str) -> Vec<String> {
     let email = regex::Regex::new(EMAIL_PATTERN).unwrap();
     let phone = regex::Regex::new(PHONE_PATTERN).unwrap();
     let person = regex::Regex::new(r"\b(M\.|Mme|Mlle|Monsieur|Madame)\s+\p{Lu}").unwrap();
+    // runs of spaces and no-break spaces made one space first, as the scrub does
+    let spaced = regex::Regex::new(SPACE_PATTERN)
+        .unwrap()
+        .replace_all(text, " ");
+    let text: &str = &spaced;
     let mut found: Vec<String> = email
         .find_iter(text)
         .map(|m| m.as_str())
