@@ -47,14 +47,24 @@ pub fn scrub(text: &str) -> Option<String> {
     let maybe_email = text.contains('@');
     let maybe_phone = text.bytes().filter(u8::is_ascii_digit).count() >= 9;
     let mut cleaned = std::borrow::Cow::Borrowed(text);
-    if maybe_phone {
-        cleaned = SPACE.replace_all(text, " ");
-    }
-    if maybe_email && EMAIL.is_match(&cleaned) {
-        cleaned = std::borrow::Cow::Owned(EMAIL.replace_all(&cleaned, "").into_owned());
-    }
-    if maybe_phone && PHONE.is_match(&cleaned) {
-        cleaned = std::borrow::Cow::Owned(PHONE.replace_all(&cleaned, "").into_owned());
+    // Until nothing changes: removing one match can join its neighbours into another
+    // ("06 12 34 56 0612345678 78" leaves "06 12 34 56 78"; found by fuzzing). Each round
+    // that changes something shortens the text, so this ends.
+    loop {
+        let before = cleaned.len();
+        if maybe_phone {
+            let spaced = SPACE.replace_all(&cleaned, " ").into_owned();
+            cleaned = std::borrow::Cow::Owned(spaced);
+        }
+        if maybe_email && EMAIL.is_match(&cleaned) {
+            cleaned = std::borrow::Cow::Owned(EMAIL.replace_all(&cleaned, "").into_owned());
+        }
+        if maybe_phone && PHONE.is_match(&cleaned) {
+            cleaned = std::borrow::Cow::Owned(PHONE.replace_all(&cleaned, "").into_owned());
+        }
+        if cleaned.len() == before || !(maybe_email || maybe_phone) {
+            break;
+        }
     }
     let tidy = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     (!tidy.is_empty()).then_some(tidy)
@@ -103,6 +113,9 @@ mod tests {
             "06\u{a0}12\u{a0}34\u{a0}56\u{a0}78",
             "06\u{202f}12\u{202f}34\u{202f}56\u{202f}78",
             "06 \t12 34 56 78",
+            // a phone inside a phone: removing the inner one joins the outer one's halves
+            "06 12 34 56 0612345678 78",
+            "06 x@exemple.fr12 34 56 78",
         ] {
             let text = format!("Appelez le {form} avant 18 h");
             assert_eq!(

@@ -29,11 +29,20 @@ fn rescrub(tx: &duckdb::Transaction) -> Result<()> {
         ("raw_ft_offre_competence", &["libelle"][..]),
     ] {
         for col in cols {
-            tx.execute_batch(&format!(
-                "UPDATE {table} SET {col} = {} WHERE {}",
-                sql_scrub(col),
-                sql_has_contact(col)
-            ))?;
+            // again while something is left: a removal can join its neighbours into a match
+            for _ in 0..8 {
+                let changed = tx.execute(
+                    &format!(
+                        "UPDATE {table} SET {col} = {} WHERE {}",
+                        sql_scrub(col),
+                        sql_has_contact(col)
+                    ),
+                    [],
+                )?;
+                if changed == 0 {
+                    break;
+                }
+            }
         }
     }
     Ok(())

@@ -36,10 +36,11 @@ pub fn monthly_range(libelle: &str) -> Option<(f64, f64)> {
         "annuel" => 1.0 / 12.0,
         _ => HOURS_PER_MONTH,
     };
-    let (lo, hi) = (lo * factor, hi * factor);
-    // finite: a number of 400 digits parses as infinity
-    (lo > 0.0 && hi >= lo && hi.is_finite())
-        .then_some(((lo * 100.0).round() / 100.0, (hi * 100.0).round() / 100.0))
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    let (lo, hi) = (round(lo * factor), round(hi * factor));
+    // checked after rounding (0.02 a year rounded to a monthly 0.00, found by fuzzing); finite:
+    // a number of 400 digits parses as infinity
+    (lo > 0.0 && hi >= lo && hi.is_finite()).then_some((lo, hi))
 }
 
 #[cfg(test)]
