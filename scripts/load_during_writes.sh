@@ -3,12 +3,13 @@
 # with oha (installed from the crate registry into ~/.cache/observatoire/tools when missing).
 #   OFFERS=1000000 scripts/load_during_writes.sh
 # A database of OFFERS synthetic offers (observatoire bench generate + bench ingest, kept in WORK
-# for reruns) is served by the release `observatoire serve`. For each case, oha runs CONNS
-# connections for DURATION, each request a distinct address so that every page is rendered
-# from the derived tables (nothing from the page cache): once at rest, then while the
-# national BMO file (the real embedded one, served from loopback) is imported by its job and
-# the indicator job rebuilds everything. Prints oha's summary (success rate, status codes,
-# requests/s, p50, p99), the jobs' outcome and the server's peak memory (VmHWM).
+# for reruns) is served by the release `observatoire serve`. Two loads run together: CONNS
+# connections on a zone's dashboard and tension API (cached pages), and one user asking pages
+# never asked before (a distinct address per request, rendered from the derived tables) — first
+# at rest for DURATION, then for DURATION_WRITES while the national BMO file (the real embedded
+# one, served from loopback) is imported by its job and the indicators are rebuilt. Prints oha's
+# summaries (success rate, status codes, requests/s, p50, p99), the jobs' outcome and the
+# server's peak memory (VmHWM).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,8 +18,10 @@ TOOLS="$HOME/.cache/observatoire/tools"
 OHA="$TOOLS/bin/oha"
 [ -x "$OHA" ] || cargo install oha --version 1.14.0 --locked --root "$TOOLS"
 OFFERS="${OFFERS:-1000000}"
-CONNS="${CONNS:-16}"
-DURATION="${DURATION:-60s}"
+CONNS="${CONNS:-64}"
+DURATION="${DURATION:-30s}"
+# long enough to cover the import and the whole rebuild
+DURATION_WRITES="${DURATION_WRITES:-150s}"
 WORK="${WORK:-$HOME/.cache/observatoire/load-work}"
 PORT="${PORT:-18431}"
 FILES_PORT="${FILES_PORT:-18432}"
@@ -74,11 +77,22 @@ until curl -sf -o /dev/null "$base/health"; do
 done
 for u in /territoires/ze/2815 /api/v1/territoires/ze/2815/tension; do curl -sf -o /dev/null "$base$u"; done
 
+# Two loads at once, as users make them: CONNS connections on the dashboard and the tension
+# API of one zone (cached: the page cache answers until the data change), and one user walking
+# through pages nobody asked before (a distinct address per request: rendered from the derived
+# tables each time).
 ohas() {
-  # dashboard and tension API together, each request a distinct address
-  "$OHA" --no-tui -c "$CONNS" -z "$DURATION" --rand-regex-url \
-    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/2815|api/v1/territoires/ze/2815/tension)[?]page=[0-9]{9}" \
-    | grep -E "Success rate|Requests/sec|Slowest|50.00% in|99.00% in|^ +\[[0-9]{3}\]|Error distribution|^ +\[[0-9]+\] "
+  local d=$1
+  "$OHA" --no-tui -c "$CONNS" -z "$d" --rand-regex-url \
+    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/2815|api/v1/territoires/ze/2815/tension)" > "$WORK/oha-cached.out" &
+  local cached=$!
+  "$OHA" --no-tui -c 1 -z "$d" --rand-regex-url \
+    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/2815|api/v1/territoires/ze/2815/tension)[?]page=[0-9]{9}" > "$WORK/oha-uncached.out"
+  wait $cached
+  for k in cached uncached; do
+    echo "-- $([ $k = cached ] && echo "en cache, $CONNS connexions" || echo "hors cache, 1 utilisateur")"
+    grep -E "Success rate|Requests/sec|Slowest|50.00% in|99.00% in|^ +\[[0-9]{3}\]|Error distribution|^ +\[[0-9]+\] " "$WORK/oha-$k.out"
+  done
 }
 job_status() {
   curl -sf "$base/api/v1/jobs" | python3 -c "import json,sys
@@ -87,24 +101,26 @@ r=j['last_runs'][0] if j['last_runs'] else {}
 print('running' if j['running'] else r.get('status','none'), r.get('duration_seconds', r.get('duration','')), (r.get('error') or '')[:200])"
 }
 
-echo "== au repos ($CONNS connexions, $DURATION)"
-ohas
-echo "== pendant l'import BMO puis la reconstruction des indicateurs ($CONNS connexions, $DURATION)"
+echo "== au repos ($DURATION)"
+ohas "$DURATION"
+echo "== pendant l'import BMO puis la reconstruction des indicateurs ($DURATION_WRITES)"
 (
   sleep 2
   auth=(-H "Authorization: Bearer $OBSERVATOIRE_ADMIN_TOKEN")
-  curl -sf -X POST "${auth[@]}" "$base/admin/jobs/bmo/run" >/dev/null
+  curl -s -X POST "${auth[@]}" "$base/admin/jobs/bmo/run" >/dev/null
   t0=$(date +%s.%N)
+  sleep 1
   while [ "$(job_status bmo | cut -d' ' -f1)" = running ]; do sleep 0.5; done
   t1=$(date +%s.%N)
-  curl -sf -X POST "${auth[@]}" "$base/admin/jobs/indicators/run" >/dev/null
+  # 202, or 409 when the import's success already started the rebuild
+  curl -s -X POST "${auth[@]}" "$base/admin/jobs/indicators/run" >/dev/null
   sleep 1
   while [ "$(job_status indicators | cut -d' ' -f1)" = running ]; do sleep 0.5; done
   t2=$(date +%s.%N)
   echo "import bmo : $(job_status bmo) ($(awk "BEGIN {printf \"%.1f\", $t1 - $t0}") s) ; indicateurs : $(job_status indicators) ($(awk "BEGIN {printf \"%.1f\", $t2 - $t1}") s)" > "$WORK/jobs.out"
 ) &
 writer=$!
-ohas
+ohas "$DURATION_WRITES"
 wait $writer || true
 cat "$WORK/jobs.out"
 echo "mémoire de serve : $(awk '/VmHWM/ {printf "pic %.0f Mio", $2/1024}' /proc/$pid/status), $(awk '/VmRSS/ {printf "actuelle %.0f Mio", $2/1024}' /proc/$pid/status)"
