@@ -202,6 +202,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init => {
             let db = Db::open(&db_path)?;
+            db.configure(&config.database)?;
             let report = crate::init::run(&mut db.connect()?, &config)?;
             println!(
                 "Base {} prête : {} migration(s) appliquée(s), données embarquées {} ({:.1} s).",
@@ -219,6 +220,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status { json } => {
             require_db(&db_path)?;
             let db = Db::open(&db_path)?;
+            db.configure(&config.database)?;
             let status = crate::status::collect(&db.connect()?, &db_path.display().to_string())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&status)?);
@@ -235,6 +237,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let source: crate::collect::import::ImportSource =
                 source.parse().map_err(anyhow::Error::msg)?;
             let db = Db::open(&db_path)?;
+            db.configure(&config.database)?;
             crate::init::run(&mut db.connect()?, &config)?;
             let mode = if replace_all {
                 crate::collect::Replace::All
@@ -263,6 +266,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export { parquet } => {
             require_db(&db_path)?;
             let db = Db::open(&db_path)?;
+            db.configure(&config.database)?;
             let written = crate::store::export::parquet(&db.connect()?, &parquet)?;
             let rows: i64 = written.iter().map(|t| t.rows).sum();
             println!(
@@ -305,6 +309,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 // Bind first: a busy port fails fast, before any database work.
                 let listener = crate::startup::bind(&bind).await?;
                 let db = Db::open(&db_path)?;
+                db.configure(&config.database)?;
                 let conn_db = db.clone();
                 let init_config = config.clone();
                 let report = tokio::task::spawn_blocking(move || -> Result<_> {

@@ -19,6 +19,7 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
     match action {
         JobsAction::List => {
             let db = Db::open(db_path)?;
+            db.configure(&config.database)?;
             let conn = db.connect()?;
             crate::store::migrations::migrate(&mut db.connect()?)?;
             use std::io::Write;
@@ -78,6 +79,7 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
                     .insert("force".into(), toml::Value::Boolean(true));
             }
             let db = Db::open(db_path)?;
+            db.configure(&config.database)?;
             crate::init::run(&mut db.connect()?, config)?;
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

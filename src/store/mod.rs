@@ -84,6 +84,18 @@ impl Db {
         self.fatal.cancelled().await
     }
 
+    /// Applies `[database] memory_limit` (checked by the configuration).
+    pub fn configure(&self, cfg: &crate::config::DatabaseConfig) -> Result<()> {
+        if cfg.memory_limit.trim().is_empty() {
+            return Ok(());
+        }
+        let limit = parse_memory_limit(&cfg.memory_limit)
+            .ok_or_else(|| anyhow!("memory_limit {:?} illisible", cfg.memory_limit))?;
+        self.connect()?
+            .execute_batch(&format!("SET memory_limit = '{limit}'"))?;
+        Ok(())
+    }
+
     pub fn is_invalidated(&self) -> bool {
         self.fatal.is_cancelled()
     }
@@ -224,6 +236,25 @@ fn wait_for<'a>(
 }
 
 /// DuckDB error texts span lines; logs and CLI errors want one.
+/// "2GB", "512 MB", "1.5GiB" → the same text normalised for DuckDB ("2GB"); `None` when it is
+/// not a size of at least 64 MB.
+pub fn parse_memory_limit(s: &str) -> Option<String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n > 0.0)?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let mb = match unit.as_str() {
+        "MB" | "MIB" => n,
+        "GB" | "GIB" => n * 1024.0,
+        _ => return None,
+    };
+    (64.0..=1024.0 * 1024.0).contains(&mb).then(|| format!("{}MB", mb.round() as u64))
+}
+
 pub fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
