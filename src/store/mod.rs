@@ -252,7 +252,9 @@ pub fn parse_memory_limit(s: &str) -> Option<String> {
         "GB" | "GIB" => n * 1024.0,
         _ => return None,
     };
-    (64.0..=1024.0 * 1024.0).contains(&mb).then(|| format!("{}MB", mb.round() as u64))
+    (64.0..=1024.0 * 1024.0)
+        .contains(&mb)
+        .then(|| format!("{}MB", mb.round() as u64))
 }
 
 pub fn one_line(s: &str) -> String {

@@ -274,3 +274,87 @@ fn generated_pages_are_deterministic_synthetic_and_load_once_each() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("manifest.json"));
 }
+
+/// The fingerprint decides what is rewritten: an offer stored before migration 9 (no
+/// fingerprint) is rewritten once and gets one; the same skills in another order, or twice, are
+/// no change; a changed salary is.
+#[test]
+fn the_fingerprint_decides_what_is_rewritten() {
+    let t = test_db();
+    let mut conn = t.db.connect().unwrap();
+    let cancel = Cancel::default();
+    let mut offers = rows();
+    let id = offers[0].id.clone();
+    write(
+        &mut conn,
+        &batch(&offers, at("2026-11-01 08:00"), false),
+        &cancel,
+    )
+    .unwrap();
+    let reader = t.db.connect().unwrap();
+    let hash = || -> Option<i64> {
+        reader
+            .query_row(
+                "SELECT content_hash FROM raw_ft_offre WHERE id = ?",
+                [&id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let first = hash().expect("a fingerprint");
+    let skills = || {
+        count(
+            &t.db,
+            &format!("SELECT count(*) FROM raw_ft_offre_competence WHERE offre_id = '{id}'"),
+        )
+    };
+    let n_skills = skills();
+    assert!(n_skills > 1, "the test needs an offer with several skills");
+    // as stored by an older version
+    reader
+        .execute(
+            "UPDATE raw_ft_offre SET content_hash = NULL WHERE id = ?",
+            [&id],
+        )
+        .unwrap();
+    write(
+        &mut conn,
+        &batch(&offers, at("2026-11-02 08:00"), false),
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!(
+        hash(),
+        Some(first),
+        "rewritten once, with the same fingerprint"
+    );
+    assert_eq!(skills(), n_skills);
+    // skills reversed and one repeated: the same offer
+    offers[0].competences.reverse();
+    let again = offers[0].competences[0].clone();
+    offers[0].competences.push(again);
+    write(
+        &mut conn,
+        &batch(&offers, at("2026-11-03 08:00"), false),
+        &cancel,
+    )
+    .unwrap();
+    assert_eq!(hash(), Some(first));
+    assert_eq!(skills(), n_skills, "each distinct skill stored once");
+    // a changed salary is a change
+    offers[0].salaire_min_mensuel = Some(1234.5);
+    write(
+        &mut conn,
+        &batch(&offers, at("2026-11-04 08:00"), false),
+        &cancel,
+    )
+    .unwrap();
+    assert_ne!(hash(), Some(first));
+    assert_eq!(
+        count(
+            &t.db,
+            &format!("SELECT count(*) FROM raw_ft_offre WHERE id = '{id}' AND salaire_min_mensuel = 1234.5 AND first_seen = TIMESTAMP '2026-11-01 08:00:00'")
+        ),
+        1
+    );
+}
