@@ -19,17 +19,7 @@ use duckdb::Connection;
 use crate::collect::francetravail::model::{contract_months, SearchPage};
 use crate::collect::francetravail::salary::monthly_range;
 use crate::collect::import::{import, ImportSource};
-use crate::collect::privacy::{EMAIL_PATTERN, PHONE_PATTERN};
-
-fn has_contact(text: &str) -> bool {
-    static RE: std::sync::LazyLock<[regex::Regex; 2]> = std::sync::LazyLock::new(|| {
-        [
-            regex::Regex::new(EMAIL_PATTERN).expect("regex"),
-            regex::Regex::new(PHONE_PATTERN).expect("regex"),
-        ]
-    });
-    RE.iter().any(|r| r.is_match(text))
-}
+use crate::collect::privacy::has_contact;
 
 fn check_salary(lo: f64, hi: f64, what: &str) {
     assert!(

@@ -40,6 +40,13 @@ static PHONE: std::sync::LazyLock<regex::Regex> =
 static SPACE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(SPACE_PATTERN).unwrap());
 
+/// True when `text` holds something that looks like personal contact data (the Rust twin of
+/// [`sql_has_contact`]).
+pub fn has_contact(text: &str) -> bool {
+    let spaced = SPACE.replace_all(text, " ");
+    EMAIL.is_match(&spaced) || PHONE.is_match(&spaced)
+}
+
 /// `text` with e-mails and phone numbers removed and white space tidied; `None` when nothing is
 /// left. Same behaviour as [`sql_scrub`].
 pub fn scrub(text: &str) -> Option<String> {
@@ -53,8 +60,10 @@ pub fn scrub(text: &str) -> Option<String> {
     loop {
         let before = cleaned.len();
         if maybe_phone {
-            let spaced = SPACE.replace_all(&cleaned, " ").into_owned();
-            cleaned = std::borrow::Cow::Owned(spaced);
+            // a copy only where some white space was changed
+            if let std::borrow::Cow::Owned(spaced) = SPACE.replace_all(&cleaned, " ") {
+                cleaned = std::borrow::Cow::Owned(spaced);
+            }
         }
         if maybe_email && EMAIL.is_match(&cleaned) {
             cleaned = std::borrow::Cow::Owned(EMAIL.replace_all(&cleaned, "").into_owned());

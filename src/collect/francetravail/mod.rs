@@ -8,6 +8,7 @@
 //! split — halving its date window, then by grand domaine — until every part fits, so no offer is
 //! silently left out; offers are de-duplicated by id across parts.
 pub mod client;
+pub mod columns;
 pub mod model;
 pub mod salary;
 pub mod store;
