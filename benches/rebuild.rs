@@ -6,7 +6,11 @@
 //! commune, contract, salary and skills mix) with creation dates spread over two years and 90 %
 //! of them closed after 1–45 days; labelled synthetic (`source_id` `bench-synthetique`), in a
 //! temporary database only. Runs alternate (ours, bare, ours, bare, ours, bare), each in its own
-//! process so that its peak memory (VmHWM) is its own; prints each run and the medians.
+//! process so that its peak memory (VmHWM) is its own; prints each run and the medians, and the
+//! slowest statements of our first run (`indicators::sql` times every statement).
+//!
+//! `BENCH_DB=PATH` keeps the generated database (and reuses it when it exists: profiling one
+//! change after another); `BENCH_ROUNDS=1` for a quick profile; `BENCH_GENERATE_ONLY=1`.
 use std::process::Command;
 use std::time::Instant;
 
@@ -93,7 +97,14 @@ fn phase(which: &str, db: &str) -> Result<()> {
         "ours" => {
             // the rebuild as the indicators job runs it: one transaction, every family
             let tx = conn.transaction()?;
+            observatoire::indicators::sql::take_statement_times();
             let times = observatoire::indicators::refresh_timed(&tx).context("rebuild")?;
+            // where the time went: the slowest statements, on stderr (the parent prints them)
+            let mut statements = observatoire::indicators::sql::take_statement_times();
+            statements.sort_by_key(|s| std::cmp::Reverse(s.1));
+            for (statement, took) in statements.iter().take(12) {
+                eprintln!("  {:>8.2} s  {statement}", took.as_secs_f64());
+            }
             observatoire::store::changes::record_rebuild(&tx, observatoire::indicators::REBUILD)?;
             tx.commit()?;
             times
@@ -135,7 +146,8 @@ fn main() -> Result<()> {
     let path = std::env::var_os("BENCH_DB")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| dir.path().join("bench.duckdb"));
-    {
+    // an existing BENCH_DB is reused as it is (profiling one change after another)
+    if !path.exists() {
         let db = observatoire::store::Db::open(&path)?;
         let mut conn = db.connect()?;
         let cfg = observatoire::config::Config::default();
@@ -155,7 +167,12 @@ fn main() -> Result<()> {
     let mut ours_scaling = Vec::new();
     let mut bare = Vec::new();
     let mut peaks = (0u64, 0u64);
-    for round in 0..3 {
+    // BENCH_ROUNDS=1 for a quick profile; three rounds by default (medians)
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    for round in 0..rounds {
         for which in ["ours", "bare"] {
             let out = Command::new(&exe)
                 .args(["--phase", which, path.to_str().unwrap()])
@@ -167,6 +184,10 @@ fn main() -> Result<()> {
             );
             let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
             println!("round {round}: {line}");
+            if round == 0 && which == "ours" {
+                println!("  slowest statements of our rebuild:");
+                print!("{}", String::from_utf8_lossy(&out.stderr));
+            }
             let f: Vec<&str> = line.split_whitespace().collect();
             let (secs, peak, scaling): (f64, u64, f64) =
                 (f[1].parse()?, f[2].parse()?, f[3].parse()?);

@@ -15,7 +15,8 @@ use anyhow::Result;
 use duckdb::Connection;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+    super::sql::run(
+        conn,
         "DELETE FROM ind_bmo_bassin;
          DELETE FROM ind_bmo_metier;
          -- share of each bassin's communes that lie in each territory

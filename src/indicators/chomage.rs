@@ -4,7 +4,8 @@ use anyhow::Result;
 use duckdb::Connection;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+    super::sql::run(
+        conn,
         "DELETE FROM ind_chomage;
          INSERT INTO ind_chomage SELECT 'ze', ze2020, trimestre, taux, source_id FROM raw_chomage_ze;",
     )?;

@@ -24,12 +24,14 @@ pub const PERIOD_MONTHS: i64 = 3;
 pub const TOP_STRUCTURAL: i64 = 50;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+    super::sql::run(
+        conn,
         &include_str!("competences.sql")
             .replace("{MIN_OFFERS}", &MIN_OFFERS.to_string())
             .replace("{MIN_EMERGING}", &MIN_EMERGING.to_string())
             .replace("{PERIOD_MONTHS}", &PERIOD_MONTHS.to_string())
-            .replace("{TOP_STRUCTURAL}", &TOP_STRUCTURAL.to_string()),
+            .replace("{TOP_STRUCTURAL}", &TOP_STRUCTURAL.to_string())
+            .replace("{SOURCES}", &super::sql::sources_of_mask("comp_src")),
     )?;
     Ok(())
 }

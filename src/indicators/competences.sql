@@ -16,23 +16,34 @@ UNION ALL SELECT id, 'fap2021', fap2021 FROM comp_offre WHERE ouverte AND fap202
 UNION ALL SELECT DISTINCT id, 'filiere', filiere FROM (
     SELECT o.id, r.filiere FROM comp_offre o JOIN ref_filiere_rome r ON r.rome = o.rome WHERE o.ouverte
     UNION ALL SELECT o.id, n.filiere FROM comp_offre o JOIN ref_filiere_naf n ON n.naf = o.naf WHERE o.ouverte);
-CREATE OR REPLACE TEMP TABLE comp_cell AS
-SELECT t.kind, t.code, d.dimension, d.key, d.id, o.source_id
-FROM comp_dim d JOIN comp_offre o USING (id) JOIN territory_commune t ON t.commune = o.commune;
-CREATE OR REPLACE TEMP TABLE comp_base AS
-SELECT kind, code, dimension, key, count(*) AS base, string_agg(DISTINCT source_id, ',') AS sources
-FROM comp_cell GROUP BY ALL;
+-- each source gets a bit (the sources of a cell = bit-or of its offers' bits)
+CREATE OR REPLACE TEMP TABLE comp_src AS
+SELECT source_id, (row_number() OVER (ORDER BY source_id) - 1)::INTEGER AS bit
+FROM (SELECT DISTINCT source_id FROM comp_offre);
 CREATE OR REPLACE TEMP TABLE comp_asked AS
 SELECT DISTINCT offre_id AS id, code_ogr FROM raw_ft_offre_competence WHERE code_ogr IS NOT NULL;
+-- counts are additive over communes: counted per commune first, then summed per territory
+-- (an offer has one commune), so the territories multiply communes, not offers × skills
+CREATE OR REPLACE TEMP TABLE comp_commune_base AS
+SELECT o.commune, d.dimension, d.key, count(*) AS base, bit_or(1::HUGEINT << s.bit) AS src_mask
+FROM comp_dim d JOIN comp_offre o USING (id) JOIN comp_src s ON s.source_id = o.source_id
+GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE comp_commune_asked AS
+SELECT o.commune, d.dimension, d.key, a.code_ogr, count(*) AS offres
+FROM comp_dim d JOIN comp_offre o USING (id) JOIN comp_asked a USING (id)
+GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE comp_base AS
+SELECT kind, code, dimension, key, base, {SOURCES} AS sources
+FROM (SELECT t.kind, t.code, c.dimension, c.key, sum(c.base)::BIGINT AS base, bit_or(c.src_mask) AS src_mask
+      FROM comp_commune_base c JOIN territory_commune t ON t.commune = c.commune GROUP BY ALL);
 INSERT INTO ind_competences
-SELECT c.kind, c.code, c.dimension, c.key, a.code_ogr, any_value(r.libelle), any_value(CASE WHEN r.kind = 'savoir' THEN 'Savoir' ELSE r.categorie END), 'observee',
-    count(*), any_value(b.base),
-    CASE WHEN any_value(b.base) >= {MIN_OFFERS} THEN count(*) / any_value(b.base) END, NULL, NULL,
-    any_value(r.transition_eco = 'O'), any_value(r.transition_num = 'O'), any_value(b.sources)
-FROM comp_cell c JOIN comp_asked a USING (id)
+SELECT c.kind, c.code, c.dimension, c.key, c.code_ogr, r.libelle, CASE WHEN r.kind = 'savoir' THEN 'Savoir' ELSE r.categorie END, 'observee',
+    c.offres, b.base, CASE WHEN b.base >= {MIN_OFFERS} THEN c.offres / b.base END, NULL, NULL,
+    r.transition_eco = 'O', r.transition_num = 'O', b.sources
+FROM (SELECT t.kind, t.code, a.dimension, a.key, a.code_ogr, sum(a.offres)::BIGINT AS offres
+      FROM comp_commune_asked a JOIN territory_commune t ON t.commune = a.commune GROUP BY ALL) c
 JOIN comp_base b ON b.kind = c.kind AND b.code = c.code AND b.dimension = c.dimension AND b.key = c.key
-LEFT JOIN ref_competence r ON r.code_ogr = a.code_ogr
-GROUP BY c.kind, c.code, c.dimension, c.key, a.code_ogr;
+LEFT JOIN ref_competence r ON r.code_ogr = c.code_ogr;
 
 -- emerging: the last PERIOD_MONTHS months with offers against the PERIOD_MONTHS before
 CREATE OR REPLACE TEMP TABLE comp_months AS
@@ -41,27 +52,31 @@ CREATE OR REPLACE TEMP TABLE comp_period AS
 SELECT mois, CASE WHEN rn <= {PERIOD_MONTHS} THEN 'recente' ELSE 'precedente' END AS periode
 FROM (SELECT mois, row_number() OVER (ORDER BY mois DESC) AS rn FROM comp_months)
 WHERE rn <= 2 * {PERIOD_MONTHS};
-CREATE OR REPLACE TEMP TABLE comp_emerg AS
-SELECT t.kind, t.code, p.periode, o.id, o.source_id FROM comp_offre o
-JOIN comp_period p ON p.mois = o.mois JOIN territory_commune t ON t.commune = o.commune;
+-- per commune first, as above
+CREATE OR REPLACE TEMP TABLE comp_emerg_commune AS
+SELECT o.commune, count(*) FILTER (WHERE p.periode = 'recente') AS n1,
+    count(*) FILTER (WHERE p.periode = 'precedente') AS n0, bit_or(1::HUGEINT << s.bit) AS src_mask
+FROM comp_offre o JOIN comp_period p ON p.mois = o.mois JOIN comp_src s ON s.source_id = o.source_id
+GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE comp_emerg_asked AS
+SELECT o.commune, a.code_ogr, count(*) FILTER (WHERE p.periode = 'recente') AS k1,
+    count(*) FILTER (WHERE p.periode = 'precedente') AS k0
+FROM comp_offre o JOIN comp_period p ON p.mois = o.mois JOIN comp_asked a USING (id)
+GROUP BY ALL;
 CREATE OR REPLACE TEMP TABLE comp_emerg_base AS
-SELECT kind, code, count(*) FILTER (WHERE periode = 'recente') AS n1,
-    count(*) FILTER (WHERE periode = 'precedente') AS n0, string_agg(DISTINCT source_id, ',') AS sources
-FROM comp_emerg GROUP BY ALL
-HAVING count(*) FILTER (WHERE periode = 'recente') >= {MIN_OFFERS}
-   AND count(*) FILTER (WHERE periode = 'precedente') >= {MIN_OFFERS};
+SELECT kind, code, n1, n0, {SOURCES} AS sources
+FROM (SELECT t.kind, t.code, sum(c.n1)::BIGINT AS n1, sum(c.n0)::BIGINT AS n0, bit_or(c.src_mask) AS src_mask
+      FROM comp_emerg_commune c JOIN territory_commune t ON t.commune = c.commune GROUP BY ALL
+      HAVING sum(c.n1) >= {MIN_OFFERS} AND sum(c.n0) >= {MIN_OFFERS});
 INSERT INTO ind_competences
-SELECT e.kind, e.code, 'total', 'total', a.code_ogr, any_value(r.libelle), any_value(CASE WHEN r.kind = 'savoir' THEN 'Savoir' ELSE r.categorie END), 'emergente',
-    count(*) FILTER (WHERE e.periode = 'recente'), any_value(b.n1),
-    count(*) FILTER (WHERE e.periode = 'recente') / any_value(b.n1),
-    count(*) FILTER (WHERE e.periode = 'precedente') / any_value(b.n0),
-    round(100 * (count(*) FILTER (WHERE e.periode = 'recente') / any_value(b.n1)
-                 - count(*) FILTER (WHERE e.periode = 'precedente') / any_value(b.n0)), 2),
-    any_value(r.transition_eco = 'O'), any_value(r.transition_num = 'O'), any_value(b.sources)
-FROM comp_emerg e JOIN comp_emerg_base b USING (kind, code) JOIN comp_asked a USING (id)
-LEFT JOIN ref_competence r ON r.code_ogr = a.code_ogr
-GROUP BY e.kind, e.code, a.code_ogr
-HAVING count(*) FILTER (WHERE e.periode = 'recente') >= {MIN_EMERGING};
+SELECT e.kind, e.code, 'total', 'total', e.code_ogr, r.libelle, CASE WHEN r.kind = 'savoir' THEN 'Savoir' ELSE r.categorie END, 'emergente',
+    e.k1, b.n1, e.k1 / b.n1, e.k0 / b.n0, round(100 * (e.k1 / b.n1 - e.k0 / b.n0), 2),
+    r.transition_eco = 'O', r.transition_num = 'O', b.sources
+FROM (SELECT t.kind, t.code, a.code_ogr, sum(a.k1)::BIGINT AS k1, sum(a.k0)::BIGINT AS k0
+      FROM comp_emerg_asked a JOIN territory_commune t ON t.commune = a.commune GROUP BY ALL) e
+JOIN comp_emerg_base b USING (kind, code)
+LEFT JOIN ref_competence r ON r.code_ogr = e.code_ogr
+WHERE e.k1 >= {MIN_EMERGING};
 
 -- (weights are DECIMAL: a parallel sum is exact, so a rebuild gives the same table bit for bit)
 -- structural: each FAP 2021 family's skill profile (its ROME métiers weighted equally, core skills
@@ -108,6 +123,7 @@ LEFT JOIN ref_rome_competence b ON b.code_rome = m.code_rome_cible AND b.code_og
 LEFT JOIN n na ON na.code_rome = m.code_rome
 LEFT JOIN n nb ON nb.code_rome = m.code_rome_cible
 GROUP BY m.code_rome, m.code_rome_cible, m.ordre;
-DROP TABLE comp_struct; DROP TABLE comp_profile; DROP TABLE comp_emerg_base; DROP TABLE comp_emerg;
-DROP TABLE comp_period; DROP TABLE comp_months; DROP TABLE comp_asked; DROP TABLE comp_base;
-DROP TABLE comp_cell; DROP TABLE comp_dim; DROP TABLE comp_offre;
+DROP TABLE comp_struct; DROP TABLE comp_profile; DROP TABLE comp_emerg_base; DROP TABLE comp_emerg_asked;
+DROP TABLE comp_emerg_commune; DROP TABLE comp_period; DROP TABLE comp_months; DROP TABLE comp_base;
+DROP TABLE comp_commune_asked; DROP TABLE comp_commune_base; DROP TABLE comp_asked; DROP TABLE comp_src;
+DROP TABLE comp_dim; DROP TABLE comp_offre;

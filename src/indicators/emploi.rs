@@ -11,7 +11,7 @@ use anyhow::Result;
 use duckdb::Connection;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(&format!(
+    super::sql::run(conn, &format!(
         "DELETE FROM ind_emploi_salarie;
          DELETE FROM ind_emploi_dynamique;
          CREATE OR REPLACE TEMP TABLE emp_ze AS

@@ -10,6 +10,7 @@ pub mod doublons;
 pub mod emploi;
 pub mod offres;
 pub mod secteurs;
+pub mod sql;
 pub mod tension;
 
 use anyhow::{Context, Result};

@@ -24,7 +24,7 @@ pub const MIN_SALARIES: i64 = 10;
 pub const MIN_CELL: i64 = 10;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    super::doublons::refresh(conn)?;
+    super::sql::timed("(doublons, en Rust)", || super::doublons::refresh(conn))?;
     let sql = format!(
         "DELETE FROM ind_offres_metier;
          DELETE FROM ind_offres_total;
@@ -35,8 +35,10 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          SELECT code_postal, commune, count(*) FROM raw_ft_offre
          WHERE commune IS NOT NULL AND regexp_full_match(code_postal, '[0-9]{{5}}|2[AB][0-9]{{3}}')
          GROUP BY code_postal, commune;
+         -- only the columns counted (not the offers' texts, copied once per territory)
          CREATE OR REPLACE TEMP TABLE offres_scope AS
-         SELECT t.kind, t.code, o.* FROM raw_ft_offre o
+         SELECT t.kind, t.code, o.rome, o.nombre_postes, o.type_contrat, o.date_creation, o.source_id
+         FROM raw_ft_offre o
          JOIN territory_commune t ON t.commune = o.commune
          LEFT JOIN ind_offre_cluster c ON c.offre_id = o.id
          WHERE o.closed_at IS NULL AND (c.cluster_id IS NULL OR c.cluster_id = o.id);
@@ -90,65 +92,111 @@ pub fn refresh(conn: &Connection) -> Result<()> {
          -- per offer × territory (measured 10 % faster at a million offers)
          CREATE OR REPLACE TEMP VIEW off_terr AS
          SELECT t.kind, t.code, b.* FROM off_base b JOIN territory_commune t ON t.commune = b.commune;
-         -- an offer is in a filière by its métier or its employer's sector (UNION: counted once)
-         CREATE OR REPLACE TEMP TABLE off_fil AS
-         SELECT b.kind, b.code, b.id, f.filiere, b.src_bit, b.ouverte, b.mois_creation, b.mois_fermeture,
-             b.postes, b.jours, b.durable, b.temps_plein, b.salaire, b.sans_experience
-         FROM off_terr b JOIN ref_filiere_rome f ON f.rome = b.rome
+         -- an offer is in a filière by its métier or its employer's sector (UNION: counted once),
+         -- decided once per offer, then joined to its territories
+         CREATE OR REPLACE TEMP TABLE off_filiere AS
+         SELECT b.id, f.filiere FROM off_base b JOIN ref_filiere_rome f ON f.rome = b.rome
          UNION
+         SELECT b.id, f.filiere FROM off_base b JOIN ref_filiere_naf f ON f.naf = b.naf;
+         CREATE OR REPLACE TEMP VIEW off_fil AS
          SELECT b.kind, b.code, b.id, f.filiere, b.src_bit, b.ouverte, b.mois_creation, b.mois_fermeture,
              b.postes, b.jours, b.durable, b.temps_plein, b.salaire, b.sans_experience
-         FROM off_terr b JOIN ref_filiere_naf f ON f.naf = b.naf;
+         FROM off_terr b JOIN off_filiere f USING (id);
+         -- labels of every breakdown's keys
+         CREATE OR REPLACE TEMP TABLE off_label AS
+         SELECT 'rome' AS dimension, code AS key, libelle FROM ref_rome
+         UNION ALL SELECT 'fap2021', fap228, any_value(fap228_libelle) FROM ref_fap2021 GROUP BY fap228
+         UNION ALL SELECT 'fap2009', fap225, any_value(fap225_libelle) FROM ref_fap2009_rome_v3 GROUP BY fap225
+         UNION ALL SELECT 'grand_domaine', code, libelle FROM ref_rome_grand_domaine
+         UNION ALL SELECT 'naf_a21', code, libelle FROM ref_naf_libelle WHERE niveau = 'A21'
+         UNION ALL SELECT 'naf_a38', code, libelle FROM ref_naf_libelle WHERE niveau = 'A38'
+         UNION ALL SELECT 'naf_a88', code, libelle FROM ref_naf_libelle WHERE niveau = 'A88'
+         UNION ALL SELECT 'filiere', id, libelle FROM ref_filiere
+         UNION ALL SELECT 'total', 'total', 'Toutes les offres';
          INSERT INTO ind_offres
-         SELECT kind, code, dimension, key, NULL, 'actuel', offres, NULL, postes, NULL, NULL, durables, n_contrat,
+         SELECT a.kind, a.code, a.dimension, a.key, {label}, 'actuel', offres, NULL, postes, NULL, NULL, durables, n_contrat,
              plein, n_plein, qs[1], qs[2], qs[3], n_sal, sans_exp, NULL, NULL, {sources}
-         FROM ({actuel});
+         FROM ({actuel}) a LEFT JOIN off_label l ON l.dimension = a.dimension AND l.key = a.key;
          -- months: creations, closures, and the stock at each month's end
          CREATE OR REPLACE TEMP TABLE off_months AS
          SELECT * EXCLUDE (src_mask), {sources} AS sources FROM ({months});
          CREATE OR REPLACE TEMP TABLE off_closures AS {closures};
+         -- one sort for both windows: the stock (creations minus closures, cumulated) and the
+         -- creations of the same month a year before (12 months back on a month index)
          INSERT INTO ind_offres
-         SELECT e.kind, e.code, e.dimension, e.key, NULL, e.mois, coalesce(m.offres, 0),
-             sum(coalesce(e.m_offres, 0) - coalesce(e.fermetures, 0))
-                 OVER (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.mois),
-             m.postes, m.duree, m.fermees, m.durables, m.n_contrat, m.plein, m.n_plein, m.qs[1], m.qs[2], m.qs[3],
-             m.n_sal, m.sans_exp, p.offres,
-             CASE WHEN p.offres > 0 THEN (coalesce(m.offres, 0) - p.offres) / p.offres END,
-             coalesce(m.sources, '')
+         SELECT e.kind, e.code, e.dimension, e.key, {label_e}, e.mois, coalesce(e.offres, 0),
+             sum(coalesce(e.offres, 0) - coalesce(e.fermetures, 0)) OVER w,
+             e.postes, e.duree, e.fermees, e.durables, e.n_contrat, e.plein, e.n_plein, e.qs[1], e.qs[2], e.qs[3],
+             e.n_sal, e.sans_exp, max(e.offres) OVER a,
+             CASE WHEN max(e.offres) OVER a > 0 THEN (coalesce(e.offres, 0) - max(e.offres) OVER a) / max(e.offres) OVER a END,
+             coalesce(e.sources, '')
          FROM (SELECT coalesce(m.kind, c.kind) AS kind, coalesce(m.code, c.code) AS code,
                    coalesce(m.dimension, c.dimension) AS dimension, coalesce(m.key, c.key) AS key,
-                   coalesce(m.mois, c.mois) AS mois, m.offres AS m_offres, c.fermetures
+                   coalesce(m.mois, c.mois) AS mois, m.* EXCLUDE (kind, code, dimension, key, mois), c.fermetures,
+                   12 * CAST(left(coalesce(m.mois, c.mois), 4) AS INTEGER)
+                       + CAST(right(coalesce(m.mois, c.mois), 2) AS INTEGER) AS rang
                FROM off_months m FULL JOIN off_closures c USING (kind, code, dimension, key, mois)) e
-         LEFT JOIN off_months m USING (kind, code, dimension, key, mois)
-         LEFT JOIN off_months p ON p.kind = e.kind AND p.code = e.code AND p.dimension = e.dimension
-             AND p.key = e.key
-             AND p.mois = strftime(CAST(e.mois || '-01' AS DATE) - INTERVAL 1 YEAR, '%Y-%m');
-         -- labels
-         UPDATE ind_offres SET label = l.libelle FROM (
-             SELECT 'rome' AS dimension, code AS key, libelle FROM ref_rome
-             UNION ALL SELECT 'fap2021', fap228, any_value(fap228_libelle) FROM ref_fap2021 GROUP BY fap228
-             UNION ALL SELECT 'fap2009', fap225, any_value(fap225_libelle) FROM ref_fap2009_rome_v3 GROUP BY fap225
-             UNION ALL SELECT 'grand_domaine', code, libelle FROM ref_rome_grand_domaine
-             UNION ALL SELECT 'naf_a21', code, libelle FROM ref_naf_libelle WHERE niveau = 'A21'
-             UNION ALL SELECT 'naf_a38', code, libelle FROM ref_naf_libelle WHERE niveau = 'A38'
-             UNION ALL SELECT 'naf_a88', code, libelle FROM ref_naf_libelle WHERE niveau = 'A88'
-             UNION ALL SELECT 'filiere', id, libelle FROM ref_filiere
-             UNION ALL SELECT 'total', 'total', 'Toutes les offres') l
-         WHERE l.dimension = ind_offres.dimension AND l.key = ind_offres.key;
-         UPDATE ind_offres SET label = 'Non renseigné ou hors nomenclature' WHERE key = '?';
-         DROP TABLE off_closures; DROP TABLE off_months; DROP TABLE off_fil; DROP VIEW off_terr;
-         DROP TABLE off_base; DROP TABLE off_src;",
-        sources = SOURCES,
+         LEFT JOIN off_label l ON l.dimension = e.dimension AND l.key = e.key
+         WINDOW w AS (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.rang),
+             a AS (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.rang
+                   RANGE BETWEEN 12 PRECEDING AND 12 PRECEDING);
+         DROP TABLE off_closures; DROP TABLE off_months; DROP VIEW off_fil; DROP TABLE off_filiere;
+         DROP TABLE off_label; DROP VIEW off_terr; DROP TABLE off_base; DROP TABLE off_src;",
+        sources = super::sql::sources_of_mask("off_src"),
+        label = label("a"),
+        label_e = label("e"),
         actuel = grouped("ouverte", None, &measures()),
         months = grouped("mois_creation IS NOT NULL", Some("mois_creation"), &measures()),
-        closures = grouped(
-            "mois_fermeture IS NOT NULL",
-            Some("mois_fermeture"),
-            "count(*) AS fermetures"
-        ),
+        closures = closures(),
     );
-    conn.execute_batch(&sql)?;
+    super::sql::run(conn, &sql)?;
     Ok(())
+}
+
+/// The label of the key of row `alias` (joined to `off_label l`).
+fn label(alias: &str) -> String {
+    format!(
+        "CASE WHEN {alias}.key = '?' THEN 'Non renseigné ou hors nomenclature' ELSE l.libelle END"
+    )
+}
+
+/// Closures per territory × breakdown × month of closure (`kind, code, dimension, key, mois,
+/// fermetures`). A count adds up over communes: counted per commune first (one GROUPING SETS
+/// pass over the offers, not over offers × territories), then summed per territory.
+fn closures() -> String {
+    let sets: Vec<String> = std::iter::once("(commune, mois_fermeture)".to_string())
+        .chain(
+            DIMENSIONS
+                .iter()
+                .map(|d| format!("(commune, mois_fermeture, k_{d})")),
+        )
+        .collect();
+    let (dimension, key) = dimension_and_key();
+    format!(
+        "WITH c AS (
+             SELECT commune, mois_fermeture AS mois, CASE {dimension}ELSE 'total' END AS dimension,
+                 CASE {key}ELSE 'total' END AS key, count(*) AS n
+             FROM off_base WHERE mois_fermeture IS NOT NULL GROUP BY GROUPING SETS ({sets})
+             UNION ALL
+             SELECT b.commune, b.mois_fermeture, 'filiere', f.filiere, count(*)
+             FROM off_base b JOIN off_filiere f USING (id) WHERE b.mois_fermeture IS NOT NULL GROUP BY ALL)
+         SELECT t.kind, t.code, c.dimension, c.key, c.mois, sum(c.n)::BIGINT AS fermetures
+         FROM c JOIN territory_commune t ON t.commune = c.commune GROUP BY ALL",
+        sets = sets.join(", ")
+    )
+}
+
+/// The `dimension` and `key` CASE branches of a GROUPING SETS over the `k_…` columns.
+fn dimension_and_key() -> (String, String) {
+    let dimension = DIMENSIONS
+        .iter()
+        .map(|d| format!("WHEN grouping(k_{d}) = 0 THEN '{d}' "))
+        .collect();
+    let key = DIMENSIONS
+        .iter()
+        .map(|d| format!("WHEN grouping(k_{d}) = 0 THEN k_{d} "))
+        .collect();
+    (dimension, key)
 }
 
 /// Single-valued breakdowns of `off_base` (their key columns `k_…`); with `filiere`, every
@@ -162,11 +210,6 @@ pub const DIMENSIONS: [&str; 7] = [
     "naf_a38",
     "naf_a88",
 ];
-
-/// The sources of a set of offers, from the bit mask of their sources (`off_src`): a bit-or is
-/// a cheap aggregate where a distinct string aggregate is not.
-const SOURCES: &str = "(SELECT string_agg(s.source_id, ',' ORDER BY s.source_id) FROM off_src s
-    WHERE (src_mask >> s.bit) & 1 = 1)";
 
 /// The measures of a set of offers (small cells withheld).
 fn measures() -> String {
@@ -193,14 +236,7 @@ fn grouped(filter: &str, period: Option<&str>, measures: &str) -> String {
     let sets: Vec<String> = std::iter::once(format!("(kind, code{p})"))
         .chain(DIMENSIONS.iter().map(|d| format!("(kind, code{p}, k_{d})")))
         .collect();
-    let dimension: String = DIMENSIONS
-        .iter()
-        .map(|d| format!("WHEN grouping(k_{d}) = 0 THEN '{d}' "))
-        .collect();
-    let key: String = DIMENSIONS
-        .iter()
-        .map(|d| format!("WHEN grouping(k_{d}) = 0 THEN k_{d} "))
-        .collect();
+    let (dimension, key) = dimension_and_key();
     format!(
         "SELECT kind, code, CASE {dimension}ELSE 'total' END AS dimension, CASE {key}ELSE 'total' END AS key,
              {mois} AS mois, {measures}

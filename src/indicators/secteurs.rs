@@ -21,7 +21,8 @@ use duckdb::Connection;
 pub const MIN_ZONES: i64 = 291;
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
+    super::sql::run(
+        conn,
         &include_str!("secteurs.sql")
             .replace("{MIN_ZONES}", &MIN_ZONES.to_string())
             .replace("{CUSTOM_WHOLE_ZONES}", super::CUSTOM_WHOLE_ZONES),

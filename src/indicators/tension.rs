@@ -31,8 +31,9 @@ const BASE_SQL: &str = include_str!("tension_base.sql");
 const SCORE_SQL: &str = include_str!("tension_score.sql");
 
 pub fn refresh(conn: &Connection) -> Result<()> {
-    conn.execute_batch(BASE_SQL)?;
-    conn.execute_batch(
+    super::sql::run(conn, BASE_SQL)?;
+    super::sql::run(
+        conn,
         &SCORE_SQL
             .replace("{MIN_BASE}", &MIN_BASE.to_string())
             .replace("{MIN_REFERENCE}", &MIN_REFERENCE.to_string()),
