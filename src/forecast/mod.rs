@@ -3,6 +3,7 @@
 //! ([`engine`]); the `observatoire forecast` command on user files ([`cli`]); and the `fc_*`
 //! tables built from the indicators for the pages ([`store`]).
 pub mod cli;
+pub mod competences;
 pub mod engine;
 pub mod holdout;
 pub mod models;

@@ -183,6 +183,8 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
             "prévisions recalculées"
         );
     }
+    // skills: the métiers' offer forecasts above times their skill shares
+    super::competences::rebuild(conn).context("prévisions des compétences")?;
     conn.execute_batch("DROP TABLE fc_prev")?;
     crate::store::changes::record_rebuild(conn, REBUILD)
 }

@@ -103,6 +103,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0009_offer_fingerprint.sql"),
         then: Some(rescrub),
     },
+    Migration {
+        version: 10,
+        name: "skills_forecast",
+        sql: include_str!("migrations/0010_skills_forecast.sql"),
+        then: None,
+    },
 ];
 
 pub fn latest_version() -> i64 {

@@ -118,6 +118,27 @@ pub async fn previsions(
                     }))
                 })?
                 .collect::<Result<_, _>>()?;
+            // skills: offers asking each skill over the horizon (`fc_competences`)
+            let competences: Vec<Value> = conn
+                .prepare(
+                    "SELECT competence, libelle, first_period, last_period, horizon, mean, lo80, hi80,
+                            lo95, hi95, metiers, offres_prevues, part_couverte, source_id, method
+                     FROM fc_competences WHERE kind = ? AND code = ? ORDER BY mean DESC, competence",
+                )?
+                .query_map(duckdb::params![kind, code], |r| {
+                    let src: String = r.get(13)?;
+                    Ok(json!({
+                        "competence": r.get::<_, String>(0)?, "label": r.get::<_, Option<String>>(1)?,
+                        "first_period": r.get::<_, String>(2)?, "last_period": r.get::<_, String>(3)?,
+                        "horizon": r.get::<_, i64>(4)?, "mean": r.get::<_, f64>(5)?,
+                        "lo80": r.get::<_, Option<f64>>(6)?, "hi80": r.get::<_, Option<f64>>(7)?,
+                        "lo95": r.get::<_, Option<f64>>(8)?, "hi95": r.get::<_, Option<f64>>(9)?,
+                        "metiers": r.get::<_, i64>(10)?, "forecast_offers_covered": r.get::<_, f64>(11)?,
+                        "share_covered": r.get::<_, Option<f64>>(12)?,
+                        "sources": source_list(&srcs, &src), "method": r.get::<_, String>(14)?,
+                    }))
+                })?
+                .collect::<Result<_, _>>()?;
             let built: bool = conn.query_row(
                 "SELECT count(*) > 0 FROM derived_state WHERE name = ?",
                 [crate::forecast::store::REBUILD],
@@ -125,6 +146,8 @@ pub async fn previsions(
             )?;
             Ok(Some(json!({
                 "territory": t, "items": items, "accuracy": accuracy,
+                "competences_note": if competences.is_empty() { json!(crate::forecast::competences::ABSENT) } else { Value::Null },
+                "competences": competences,
                 "note": if built { Value::Null } else {
                     json!("prévisions pas encore calculées (tâche « forecasts »)")
                 },

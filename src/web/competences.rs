@@ -25,6 +25,56 @@ struct Skill {
     transition_num: Option<bool>,
 }
 
+#[derive(Serialize)]
+struct SkillForecast {
+    competence: String,
+    libelle: Option<String>,
+    first_period: String,
+    last_period: String,
+    horizon: i64,
+    mean: f64,
+    lo80: Option<f64>,
+    hi80: Option<f64>,
+    lo95: Option<f64>,
+    hi95: Option<f64>,
+    metiers: i64,
+    /// percent
+    part_couverte: Option<f64>,
+    source_id: String,
+}
+
+/// The territory's skills forecast (`fc_competences`), largest first.
+fn skill_forecasts(
+    conn: &Connection,
+    kind: &str,
+    code: &str,
+) -> anyhow::Result<Vec<SkillForecast>> {
+    Ok(conn
+        .prepare(
+            "SELECT competence, libelle, first_period, last_period, horizon, mean, lo80, hi80, lo95, hi95,
+                    metiers, part_couverte, source_id
+             FROM fc_competences WHERE kind = ? AND code = ? ORDER BY mean DESC, competence LIMIT 30",
+        )?
+        .query_map([kind, code], |r| {
+            Ok(SkillForecast {
+                competence: r.get(0)?,
+                libelle: r.get(1)?,
+                first_period: r.get(2)?,
+                last_period: r.get(3)?,
+                horizon: r.get(4)?,
+                mean: r.get(5)?,
+                lo80: r.get(6)?,
+                hi80: r.get(7)?,
+                lo95: r.get(8)?,
+                hi95: r.get(9)?,
+                metiers: r.get(10)?,
+                part_couverte: r.get::<_, Option<f64>>(11)?.map(|p| p * 100.0),
+                source_id: r.get(12)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
 fn skills(
     conn: &Connection,
     kind: &str,
@@ -79,6 +129,7 @@ pub async fn page(
             let emerging = skills(c, &kind, &code, "emergente", "total", 30)?;
             let transferable = skills(c, &kind, &code, "transferable", "tension", 30)?;
             let forecasts = super::territoire_analyses::forecasts(c, &kind, &code)?;
+            let skill_forecasts = skill_forecasts(c, &kind, &code)?;
             let computed: bool =
                 c.query_row("SELECT count(*) > 0 FROM fc_series", [], |r| r.get(0))?;
             Ok(Some((
@@ -89,10 +140,21 @@ pub async fn page(
                 transferable,
                 forecasts,
                 computed,
+                skill_forecasts,
             )))
         })
         .await?;
-    let Some((t, observed, structural, emerging, transferable, forecasts, computed)) = out else {
+    let Some((
+        t,
+        observed,
+        structural,
+        emerging,
+        transferable,
+        forecasts,
+        computed,
+        skill_forecasts,
+    )) = out
+    else {
         return Err(AppError::not_found(
             "Ce territoire n'existe pas dans l'observatoire.",
         ));
@@ -100,6 +162,9 @@ pub async fn page(
     let kind_label = super::home::kind_label(&t.kind);
     state.render(
         "competences.html",
-        context! { t, kind_label, observed, structural, emerging, transferable, forecasts, computed },
+        context! {
+            t, kind_label, observed, structural, emerging, transferable, forecasts, computed,
+            skill_forecasts, skills_absent => crate::forecast::competences::ABSENT,
+        },
     )
 }

@@ -8,6 +8,7 @@ mod competences;
 mod crash;
 mod exports;
 mod forecast;
+mod forecast_skills;
 mod francetravail;
 mod ft_mock;
 mod fuzzing;
