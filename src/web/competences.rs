@@ -25,6 +25,20 @@ struct Skill {
     transition_num: Option<bool>,
 }
 
+/// What the page shows.
+#[derive(Serialize)]
+struct Page {
+    t: lookup::Territory,
+    kind_label: &'static str,
+    observed: Vec<Skill>,
+    structural: Vec<Skill>,
+    emerging: Vec<Skill>,
+    transferable: Vec<Skill>,
+    forecasts: Vec<super::territoire_analyses::Forecast>,
+    computed: bool,
+    skill_forecasts: Vec<SkillForecast>,
+}
+
 #[derive(Serialize)]
 struct SkillForecast {
     competence: String,
@@ -124,47 +138,29 @@ pub async fn page(
             let Some(t) = lookup::territory(c, &kind, &code)? else {
                 return Ok(None);
             };
-            let observed = skills(c, &kind, &code, "observee", "total", 60)?;
-            let structural = skills(c, &kind, &code, "structurelle", "total", 30)?;
-            let emerging = skills(c, &kind, &code, "emergente", "total", 30)?;
-            let transferable = skills(c, &kind, &code, "transferable", "tension", 30)?;
-            let forecasts = super::territoire_analyses::forecasts(c, &kind, &code)?;
-            let skill_forecasts = skill_forecasts(c, &kind, &code)?;
-            let computed: bool =
-                c.query_row("SELECT count(*) > 0 FROM fc_series", [], |r| r.get(0))?;
-            Ok(Some((
+            Ok(Some(Page {
+                observed: skills(c, &kind, &code, "observee", "total", 60)?,
+                structural: skills(c, &kind, &code, "structurelle", "total", 30)?,
+                emerging: skills(c, &kind, &code, "emergente", "total", 30)?,
+                transferable: skills(c, &kind, &code, "transferable", "tension", 30)?,
+                forecasts: super::territoire_analyses::forecasts(c, &kind, &code)?,
+                computed: c.query_row("SELECT count(*) > 0 FROM fc_series", [], |r| r.get(0))?,
+                skill_forecasts: skill_forecasts(c, &kind, &code)?,
+                kind_label: super::home::kind_label(&t.kind),
                 t,
-                observed,
-                structural,
-                emerging,
-                transferable,
-                forecasts,
-                computed,
-                skill_forecasts,
-            )))
+            }))
         })
         .await?;
-    let Some((
-        t,
-        observed,
-        structural,
-        emerging,
-        transferable,
-        forecasts,
-        computed,
-        skill_forecasts,
-    )) = out
-    else {
+    let Some(page) = out else {
         return Err(AppError::not_found(
             "Ce territoire n'existe pas dans l'observatoire.",
         ));
     };
-    let kind_label = super::home::kind_label(&t.kind);
     state.render(
         "competences.html",
         context! {
-            t, kind_label, observed, structural, emerging, transferable, forecasts, computed,
-            skill_forecasts, skills_absent => crate::forecast::competences::ABSENT,
+            skills_absent => crate::forecast::competences::ABSENT,
+            ..minijinja::Value::from_serialize(&page)
         },
     )
 }

@@ -38,12 +38,7 @@ async fn skills_are_forecast_from_the_metiers_forecasts_and_shares_with_interval
         observatoire::forecast::store::rebuild_if_pending(&mut c).unwrap();
     }
     assert_eq!(count(db, "SELECT count(*) FROM fc_competences"), 0);
-    let body: serde_json::Value = app
-        .get("/api/v1/territoires/ze/2815/previsions")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = app.json("/api/v1/territoires/ze/2815/previsions").await;
     assert_eq!(body["competences"].as_array().unwrap().len(), 0);
     assert!(body["competences_note"]
         .as_str()
@@ -129,12 +124,7 @@ async fn skills_are_forecast_from_the_metiers_forecasts_and_shares_with_interval
     assert_eq!(snapshot(), first);
 
     // the API and the page show it with its sources and method
-    let body: serde_json::Value = app
-        .get("/api/v1/territoires/ze/2815/previsions")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = app.json("/api/v1/territoires/ze/2815/previsions").await;
     let items = body["competences"].as_array().unwrap();
     assert_eq!(items.len(), 3);
     // largest first: ZZC1 (every offer of métier one) before ZZC2 (half of métiers one and two)
@@ -144,12 +134,7 @@ async fn skills_are_forecast_from_the_metiers_forecasts_and_shares_with_interval
     assert_eq!(items[0]["horizon"], 12);
     assert_eq!(items[0]["method"], "/methodologie#previsions-competences");
     assert!(body["competences_note"].is_null());
-    let html = app
-        .get("/territoires/ze/2815/competences")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.text("/territoires/ze/2815/competences").await;
     assert!(
         html.contains("Offres prévues demandant la compétence"),
         "{html}"

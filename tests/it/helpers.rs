@@ -153,6 +153,16 @@ impl TestApp {
             .await
             .unwrap()
     }
+
+    /// The JSON body of `GET path`.
+    pub async fn json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
+
+    /// The text body of `GET path`.
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
 }
 
 /// Reads a file of the embedded default dataset (independently of the loaders under test).
