@@ -65,6 +65,11 @@ pub struct SkillForecast {
     pub metiers: usize,
 }
 
+/// The forecast offers over the horizon: the sum of the months' means (none below zero).
+fn expected(months: &[Month]) -> f64 {
+    months.iter().map(|x| x[2].max(0.0)).sum()
+}
+
 /// The value of a month's quantile function at level `u`: linear between the known points,
 /// continued with the slope of the outer segment beyond them, never below zero (counts).
 fn quantile(m: &Month, u: f64) -> f64 {
@@ -91,7 +96,7 @@ fn simulate(metiers: &[Metier], skills: &[usize], seed: u64) -> Vec<SkillForecas
     let mut mean = vec![0.0; skills.len()];
     let mut count = vec![0usize; skills.len()];
     for m in metiers {
-        let total: f64 = m.months.iter().map(|x| x[2].max(0.0)).sum();
+        let total = expected(&m.months);
         let asked: Vec<(usize, Beta<f64>, f64)> = m
             .skills
             .iter()
@@ -142,7 +147,7 @@ fn simulate(metiers: &[Metier], skills: &[usize], seed: u64) -> Vec<SkillForecas
 fn top_skills(metiers: &[Metier]) -> Vec<usize> {
     let mut point: BTreeMap<usize, f64> = BTreeMap::new();
     for m in metiers {
-        let total: f64 = m.months.iter().map(|x| x[2].max(0.0)).sum();
+        let total = expected(&m.months);
         for (s, k, n) in &m.skills {
             *point.entry(*s).or_default() += total * k / n;
         }
@@ -239,7 +244,7 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
                 metiers: Vec::new(),
                 sources: String::new(),
             });
-        t.all_offers += ms.iter().map(|x| x[2].max(0.0)).sum::<f64>();
+        t.all_offers += expected(&ms);
         if let Some(skills) = profiles.remove(&(kind, code, rome)) {
             t.metiers.push(Metier { months: ms, skills });
         }
@@ -262,11 +267,7 @@ pub fn rebuild(conn: &Connection) -> Result<()> {
     let now = chrono::Utc::now().naive_utc();
     let mut app = conn.appender("fc_competences")?;
     for (t, forecasts) in results {
-        let covered: f64 = t
-            .metiers
-            .iter()
-            .map(|m| m.months.iter().map(|x| x[2].max(0.0)).sum::<f64>())
-            .sum();
+        let covered: f64 = t.metiers.iter().map(|m| expected(&m.months)).sum();
         let share = (t.all_offers > 0.0).then(|| covered / t.all_offers);
         for f in forecasts {
             app.append_row(duckdb::params![

@@ -31,6 +31,10 @@ pub fn refresh(conn: &Connection) -> Result<()> {
             .replace("{MIN_EMERGING}", &MIN_EMERGING.to_string())
             .replace("{PERIOD_MONTHS}", &PERIOD_MONTHS.to_string())
             .replace("{TOP_STRUCTURAL}", &TOP_STRUCTURAL.to_string())
+            .replace(
+                "{SOURCE_BITS}",
+                &super::sql::source_bits("comp_src", "comp_offre"),
+            )
             .replace("{SOURCES}", &super::sql::sources_of_mask("comp_src")),
     )?;
     Ok(())

@@ -17,9 +17,7 @@ UNION ALL SELECT DISTINCT id, 'filiere', filiere FROM (
     SELECT o.id, r.filiere FROM comp_offre o JOIN ref_filiere_rome r ON r.rome = o.rome WHERE o.ouverte
     UNION ALL SELECT o.id, n.filiere FROM comp_offre o JOIN ref_filiere_naf n ON n.naf = o.naf WHERE o.ouverte);
 -- each source gets a bit (the sources of a cell = bit-or of its offers' bits)
-CREATE OR REPLACE TEMP TABLE comp_src AS
-SELECT source_id, (row_number() OVER (ORDER BY source_id) - 1)::INTEGER AS bit
-FROM (SELECT DISTINCT source_id FROM comp_offre);
+{SOURCE_BITS};
 CREATE OR REPLACE TEMP TABLE comp_asked AS
 SELECT DISTINCT offre_id AS id, code_ogr FROM raw_ft_offre_competence WHERE code_ogr IS NOT NULL;
 -- counts are additive over communes: counted per commune first, then summed per territory

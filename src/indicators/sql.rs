@@ -37,6 +37,16 @@ pub fn take_statement_times() -> Vec<(String, Duration)> {
     TIMES.with(|t| std::mem::take(&mut *t.borrow_mut()))
 }
 
+/// `CREATE` statement of `table` (`source_id, bit`): one bit for each source of the offers of
+/// `offers`, in source order, for [`sources_of_mask`].
+pub fn source_bits(table: &str, offers: &str) -> String {
+    format!(
+        "CREATE OR REPLACE TEMP TABLE {table} AS
+         SELECT source_id, (row_number() OVER (ORDER BY source_id) - 1)::INTEGER AS bit
+         FROM (SELECT DISTINCT source_id FROM {offers})"
+    )
+}
+
 /// The sources of a set of offers as a comma-separated list, from `src_mask`, the bit-or of
 /// their sources' bits in `bits` (a table `source_id, bit`): a bit-or is a cheap aggregate
 /// where a distinct string aggregate is not, and it sums over communes.

@@ -119,26 +119,20 @@ pub async fn previsions(
                 })?
                 .collect::<Result<_, _>>()?;
             // skills: offers asking each skill over the horizon (`fc_competences`)
-            let competences: Vec<Value> = conn
-                .prepare(
-                    "SELECT competence, libelle, first_period, last_period, horizon, mean, lo80, hi80,
-                            lo95, hi95, metiers, offres_prevues, part_couverte, source_id, method
-                     FROM fc_competences WHERE kind = ? AND code = ? ORDER BY mean DESC, competence",
-                )?
-                .query_map(duckdb::params![kind, code], |r| {
-                    let src: String = r.get(13)?;
-                    Ok(json!({
-                        "competence": r.get::<_, String>(0)?, "label": r.get::<_, Option<String>>(1)?,
-                        "first_period": r.get::<_, String>(2)?, "last_period": r.get::<_, String>(3)?,
-                        "horizon": r.get::<_, i64>(4)?, "mean": r.get::<_, f64>(5)?,
-                        "lo80": r.get::<_, Option<f64>>(6)?, "hi80": r.get::<_, Option<f64>>(7)?,
-                        "lo95": r.get::<_, Option<f64>>(8)?, "hi95": r.get::<_, Option<f64>>(9)?,
-                        "metiers": r.get::<_, i64>(10)?, "forecast_offers_covered": r.get::<_, f64>(11)?,
-                        "share_covered": r.get::<_, Option<f64>>(12)?,
-                        "sources": source_list(&srcs, &src), "method": r.get::<_, String>(14)?,
-                    }))
-                })?
-                .collect::<Result<_, _>>()?;
+            let competences: Vec<Value> = super::competences::skill_forecasts(conn, &kind, &code, None)?
+                .into_iter()
+                .map(|f| {
+                    json!({
+                        "competence": f.competence, "label": f.libelle,
+                        "first_period": f.first_period, "last_period": f.last_period,
+                        "horizon": f.horizon, "mean": f.mean,
+                        "lo80": f.lo80, "hi80": f.hi80, "lo95": f.lo95, "hi95": f.hi95,
+                        "metiers": f.metiers, "forecast_offers_covered": f.offres_prevues,
+                        "share_covered": f.part_couverte,
+                        "sources": source_list(&srcs, &f.source_id), "method": f.method,
+                    })
+                })
+                .collect();
             let built: bool = conn.query_row(
                 "SELECT count(*) > 0 FROM derived_state WHERE name = ?",
                 [crate::forecast::store::REBUILD],

@@ -39,36 +39,41 @@ struct Page {
     skill_forecasts: Vec<SkillForecast>,
 }
 
+/// One row of `fc_competences`, as the page and the API show it.
 #[derive(Serialize)]
-struct SkillForecast {
-    competence: String,
-    libelle: Option<String>,
-    first_period: String,
-    last_period: String,
-    horizon: i64,
-    mean: f64,
-    lo80: Option<f64>,
-    hi80: Option<f64>,
-    lo95: Option<f64>,
-    hi95: Option<f64>,
-    metiers: i64,
-    /// percent
-    part_couverte: Option<f64>,
-    source_id: String,
+pub(super) struct SkillForecast {
+    pub competence: String,
+    pub libelle: Option<String>,
+    pub first_period: String,
+    pub last_period: String,
+    pub horizon: i64,
+    pub mean: f64,
+    pub lo80: Option<f64>,
+    pub hi80: Option<f64>,
+    pub lo95: Option<f64>,
+    pub hi95: Option<f64>,
+    pub metiers: i64,
+    pub offres_prevues: f64,
+    /// a share (0–1)
+    pub part_couverte: Option<f64>,
+    pub source_id: String,
+    pub method: String,
 }
 
-/// The territory's skills forecast (`fc_competences`), largest first.
-fn skill_forecasts(
+/// The territory's skills forecast (`fc_competences`), largest first, at most `limit` rows.
+pub(super) fn skill_forecasts(
     conn: &Connection,
     kind: &str,
     code: &str,
+    limit: Option<usize>,
 ) -> anyhow::Result<Vec<SkillForecast>> {
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     Ok(conn
-        .prepare(
+        .prepare(&format!(
             "SELECT competence, libelle, first_period, last_period, horizon, mean, lo80, hi80, lo95, hi95,
-                    metiers, part_couverte, source_id
-             FROM fc_competences WHERE kind = ? AND code = ? ORDER BY mean DESC, competence LIMIT 30",
-        )?
+                    metiers, offres_prevues, part_couverte, source_id, method
+             FROM fc_competences WHERE kind = ? AND code = ? ORDER BY mean DESC, competence{limit}"
+        ))?
         .query_map([kind, code], |r| {
             Ok(SkillForecast {
                 competence: r.get(0)?,
@@ -82,8 +87,10 @@ fn skill_forecasts(
                 lo95: r.get(8)?,
                 hi95: r.get(9)?,
                 metiers: r.get(10)?,
-                part_couverte: r.get::<_, Option<f64>>(11)?.map(|p| p * 100.0),
-                source_id: r.get(12)?,
+                offres_prevues: r.get(11)?,
+                part_couverte: r.get(12)?,
+                source_id: r.get(13)?,
+                method: r.get(14)?,
             })
         })?
         .collect::<Result<_, _>>()?)
@@ -145,7 +152,7 @@ pub async fn page(
                 transferable: skills(c, &kind, &code, "transferable", "tension", 30)?,
                 forecasts: super::territoire_analyses::forecasts(c, &kind, &code)?,
                 computed: c.query_row("SELECT count(*) > 0 FROM fc_series", [], |r| r.get(0))?,
-                skill_forecasts: skill_forecasts(c, &kind, &code)?,
+                skill_forecasts: skill_forecasts(c, &kind, &code, Some(30))?,
                 kind_label: super::home::kind_label(&t.kind),
                 t,
             }))

@@ -263,8 +263,6 @@ pub fn raw_batch(
 pub fn competences_batch(rows: &[&OfferRow]) -> Result<RecordBatch> {
     use std::sync::Arc;
 
-    use duckdb::arrow::array::ArrayRef;
-
     let mut all: Vec<(&str, &super::model::Skill)> = Vec::new();
     for r in rows {
         let start = all.len();
@@ -274,7 +272,7 @@ pub fn competences_batch(rows: &[&OfferRow]) -> Result<RecordBatch> {
             }
         }
     }
-    let columns: Vec<(&str, ArrayRef)> = vec![
+    let columns: Columns = vec![
         (
             "offre_id",
             Arc::new(all.iter().map(|c| Some(c.0)).collect::<StringArray>()),
@@ -304,7 +302,5 @@ pub fn competences_batch(rows: &[&OfferRow]) -> Result<RecordBatch> {
             ),
         ),
     ];
-    Ok(duckdb::arrow::record_batch::RecordBatch::try_from_iter(
-        columns,
-    )?)
+    batch(columns)
 }
