@@ -258,7 +258,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 report.vintage
             );
             // the derived tables follow the data (a collector or import never rebuilds them)
-            if crate::indicators::rebuild_if_pending(&mut db.connect()?)? {
+            if crate::indicators::rebuild_if_pending(&db.connect()?)? {
                 println!("Indicateurs recalculés.");
             }
             Ok(())

@@ -58,13 +58,13 @@ pub fn run(conn: &mut Connection, cfg: &Config) -> Result<InitReport> {
         }
         tx.commit()?;
     }
+    // what a rebuild interrupted by a crash left beside the published tables
+    crate::indicators::publish::drop_staging(conn)?;
     crate::referentials::custom::sync(conn, cfg)?;
     crate::referentials::filieres::sync(conn, cfg)?;
     let indicators_rebuilt = changes::pending(conn, crate::indicators::REBUILD)?;
     if indicators_rebuilt {
-        let tx = conn.transaction()?;
-        crate::indicators::rebuild(&tx)?;
-        tx.commit()?;
+        crate::indicators::rebuild(conn)?;
     }
     if default_data_loaded {
         conn.execute_batch("CHECKPOINT")?;

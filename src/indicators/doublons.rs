@@ -33,7 +33,7 @@ pub fn refresh(conn: &Connection) -> Result<()> {
             .push((id, source, date));
     }
     conn.execute_batch("DELETE FROM ind_offre_cluster")?;
-    let mut app = conn.appender("ind_offre_cluster")?;
+    let mut app = super::publish::appender(conn, "ind_offre_cluster")?;
     for mut offers in groups.into_values().filter(|g| g.len() > 1) {
         offers.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.cmp(&b.0)));
         // clusters: (start date, members)

@@ -1,6 +1,7 @@
 //! Indicators: derived `ind_*` tables computed from raw and referential tables, per territory
-//! (kind + code). The web reads only these. Every family is rebuilt whole in the caller's
-//! transaction, so a page never sees half an update; the rebuild runs when raw data changed
+//! (kind + code). The web reads only these. Every family is rebuilt whole beside the published
+//! tables, which are then replaced in one transaction ([`publish`]), so a page never sees half an
+//! update; the rebuild runs when raw data changed
 //! ([`crate::store::changes`]), started by the scheduler or the command line — never by a
 //! collector or an import.
 pub mod bmo;
@@ -9,6 +10,7 @@ pub mod competences;
 pub mod doublons;
 pub mod emploi;
 pub mod offres;
+pub mod publish;
 pub mod secteurs;
 pub mod sql;
 pub mod tension;
@@ -65,19 +67,26 @@ pub fn refresh_timed(conn: &Connection) -> Result<Vec<(&'static str, std::time::
     Ok(times)
 }
 
-/// Every derived table, and the record of what the rebuild covered (inside `conn`'s transaction).
+/// Rebuilds every derived table and publishes them with the record of what they cover. Must not
+/// be called inside a transaction (see [`publish`]).
 pub fn rebuild(conn: &Connection) -> Result<()> {
-    refresh_all(conn)?;
-    changes::record_rebuild(conn, REBUILD)
+    rebuild_then(conn, || Ok(())).map(|_| ())
 }
 
-/// Rebuilds in one transaction when raw data changed since the last rebuild. Returns whether it ran.
-pub fn rebuild_if_pending(conn: &mut Connection) -> Result<bool> {
+/// [`rebuild`], running `before_commit` inside the publishing transaction; returns how long each
+/// family took.
+pub fn rebuild_then(
+    conn: &Connection,
+    before_commit: impl FnOnce() -> Result<()>,
+) -> Result<Vec<(&'static str, std::time::Duration)>> {
+    publish::rebuild(conn, refresh_timed, before_commit)
+}
+
+/// Rebuilds when raw data changed since the last rebuild. Returns whether it ran.
+pub fn rebuild_if_pending(conn: &Connection) -> Result<bool> {
     if !changes::pending(conn, REBUILD)? {
         return Ok(false);
     }
-    let tx = conn.transaction()?;
-    rebuild(&tx)?;
-    tx.commit()?;
+    rebuild(conn)?;
     Ok(true)
 }

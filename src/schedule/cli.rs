@@ -99,7 +99,7 @@ pub fn run(action: JobsAction, config: &Config, db_path: &Path) -> Result<()> {
             // what the run stored reaches the derived tables now (in `serve`, the scheduler does it)
             if matches!(outcome.status, Status::Success | Status::Degraded)
                 && job.kind != JobKind::Indicators
-                && crate::indicators::rebuild_if_pending(&mut rebuild_db.connect()?)?
+                && crate::indicators::rebuild_if_pending(&rebuild_db.connect()?)?
             {
                 eprintln!("indicateurs recalculés");
             }

@@ -412,12 +412,22 @@ pub async fn body(job: &JobDef, ctx: &JobCtx) -> Result<BodyResult> {
             }
         }
         JobKind::Indicators => {
-            derived(ctx, "indicateurs recalculés", |tx| {
-                crate::indicators::rebuild(tx)?;
-                crate::failpoint!("indicators::before_commit", "indicators");
-                Ok(())
-            })
-            .await
+            // built beside the published tables, published in one short transaction
+            // (indicators::publish): not inside `derived`'s transaction
+            let cancel = ctx.cancel.clone();
+            ctx.db
+                .call_derived(move |c| {
+                    crate::indicators::rebuild_then(c, || {
+                        cancel.check()?;
+                        crate::failpoint!("indicators::before_commit", "indicators");
+                        Ok(())
+                    })
+                })
+                .await?;
+            Ok(BodyResult::Done(RunSummary {
+                note: Some("indicateurs recalculés".into()),
+                ..Default::default()
+            }))
         }
         JobKind::Backup => {
             let params =

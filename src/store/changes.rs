@@ -24,6 +24,15 @@ pub fn record_rebuild(conn: &Connection, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Records a rebuild published although raw data changed while it ran: it stays pending.
+pub fn record_rebuild_incomplete(conn: &Connection, name: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO derived_state VALUES (?, now()::TIMESTAMP, TIMESTAMP '1970-01-01')",
+        [name],
+    )?;
+    Ok(())
+}
+
 /// True when some raw data changed after the snapshot of the last `name` rebuild (or none ran).
 pub fn pending(conn: &Connection, name: &str) -> Result<bool> {
     Ok(conn.query_row(

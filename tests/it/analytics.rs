@@ -74,9 +74,9 @@ fn twenty_one_offers(c: &Connection) {
 #[test]
 fn offer_indicators_match_a_hand_computed_table() {
     let t = test_db();
-    let mut c = t.db.connect().unwrap();
+    let c = t.db.connect().unwrap();
     twenty_one_offers(&c);
-    assert!(observatoire::indicators::rebuild_if_pending(&mut c).unwrap());
+    assert!(observatoire::indicators::rebuild_if_pending(&c).unwrap());
     let row = |periode: &str, dimension: &str, key: &str| -> Vec<Option<f64>> {
         c.query_row(
             "SELECT offres, stock_fin_mois, duree_mediane_jours, n_fermees, part_durables, n_contrat,

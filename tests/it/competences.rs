@@ -63,9 +63,9 @@ fn share(c: &Connection, nature: &str, skill: &str) -> Share {
 #[test]
 fn observed_and_emerging_skills_match_a_hand_count() {
     let t = test_db();
-    let mut c = t.db.connect().unwrap();
+    let c = t.db.connect().unwrap();
     eighty_offers(&c);
-    assert!(observatoire::indicators::rebuild_if_pending(&mut c).unwrap());
+    assert!(observatoire::indicators::rebuild_if_pending(&c).unwrap());
     // observed, over the 40 open offers: 12 / 40 and 4 / 40
     assert_eq!(
         share(&c, "observee", "100023"),

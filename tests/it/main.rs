@@ -22,6 +22,7 @@ mod marche_travail;
 mod package;
 mod pages;
 mod privacy_scan;
+mod rebuild;
 mod referentials;
 mod secrets;
 mod secteurs;

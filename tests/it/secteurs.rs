@@ -55,7 +55,7 @@ fn shift_share_of_a_three_sector_economy_sums_exactly_to_the_change() {
     )
     .unwrap();
     assert_eq!(r.rows, 306 * 6);
-    assert!(observatoire::indicators::rebuild_if_pending(&mut c).unwrap());
+    assert!(observatoire::indicators::rebuild_if_pending(&c).unwrap());
     // national: 2017 CA 100 + 305×10 = 3150, FZ 6300, GZ 9450 (18,900); 2022 CA 3505, FZ 6280,
     // GZ 11,310 (21,095)
     let (n0, n1) = (18_900.0_f64, 21_095.0_f64);

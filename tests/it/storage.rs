@@ -154,13 +154,27 @@ fn a_full_disk_fails_the_rebuild_clearly_and_loses_nothing() {
 #[test]
 fn serve_stops_after_a_fatal_error_and_starts_again_once_there_is_room() {
     const TOKEN: &str = "jeton-admin-essai-disque";
-    let (work, fs, db) = on_tmpfs(200 * 1024);
-    // a first rebuild with room leaves free blocks in the file: the next one then fits its
-    // writes but not its checkpoint, which DuckDB reports as fatal (measured: 3 MiB to spare)
-    let out = observatoire(work.path(), &db, &["jobs", "run", "indicators"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let size = std::fs::metadata(&db).unwrap().len() / 1024;
-    fs.remount(&format!("size={}k", size + 3 * 1024));
+    // a first rebuild with room leaves free blocks in the file: with the right room left, the
+    // next one fits its writes but not its checkpoint, which DuckDB reports as fatal (measured
+    // 2026-12-02: from 18 to 21 MiB to spare; below, the writes fail cleanly, above, all fits).
+    // The room is found by trying, so that the test follows the size of the embedded data.
+    let setup = |spare_mib: u64| {
+        let (work, fs, db) = on_tmpfs(200 * 1024);
+        let out = observatoire(work.path(), &db, &["jobs", "run", "indicators"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let size = std::fs::metadata(&db).unwrap().len() / 1024;
+        fs.remount(&format!("size={}k", size + spare_mib * 1024));
+        (work, fs, db)
+    };
+    let spare = [19, 18, 20, 21, 17, 22, 16, 23, 15, 24]
+        .into_iter()
+        .find(|&spare| {
+            let (work, _fs, db) = setup(spare);
+            let out = observatoire(work.path(), &db, &["jobs", "run", "indicators"]);
+            stderr(&out).contains("erreur fatale")
+        })
+        .expect("some room left makes the rebuild's checkpoint fail");
+    let (work, fs, db) = setup(spare);
     let port = crate::helpers::free_port();
     let log = work.path().join("serve.log");
     let serve = || {
