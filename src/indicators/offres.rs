@@ -59,11 +59,11 @@ pub fn refresh(conn: &Connection) -> Result<()> {
 
          -- each source gets a bit (sources of a cell = bit-or of its offers' bits)
          {source_bits};
-         -- one row per counted offer, with its breakdown keys and measures. A view, not a
-         -- table: inside the rebuild's transaction, aggregates over a temporary table written
-         -- in that transaction took 86.7 s and 19.3 GiB at 10 M offers where the same over this
-         -- view (the joins streamed again into each aggregate) took 77.0 s and 4.8 GiB
-         CREATE OR REPLACE TEMP VIEW off_base AS
+         -- one row per counted offer, with its breakdown keys and measures. Materialised once:
+         -- the rebuild runs outside one transaction (see publish.rs), where the monthly
+         -- aggregates over this table took 90.8 s and 6.5 GiB at 10 M offers against 126.6 s
+         -- and 8.6 GiB with a view re-streaming the joins into each aggregate (BENCHMARKS.md)
+         CREATE OR REPLACE TEMP TABLE off_base AS
          SELECT o.id, o.source_id, (1::HUGEINT << s.bit) AS src_bit, o.commune, o.rome, o.naf, o.closed_at IS NULL AS ouverte,
              strftime(coalesce(o.date_creation, o.first_seen), '%Y-%m') AS mois_creation,
              strftime(o.closed_at, '%Y-%m') AS mois_fermeture,
@@ -140,7 +140,7 @@ pub fn refresh(conn: &Connection) -> Result<()> {
              a AS (PARTITION BY e.kind, e.code, e.dimension, e.key ORDER BY e.rang
                    RANGE BETWEEN 12 PRECEDING AND 12 PRECEDING);
          DROP TABLE off_closures; DROP TABLE off_months; DROP VIEW off_fil; DROP TABLE off_filiere;
-         DROP TABLE off_label; DROP VIEW off_terr; DROP VIEW off_base; DROP TABLE off_src;",
+         DROP TABLE off_label; DROP VIEW off_terr; DROP TABLE off_base; DROP TABLE off_src;",
         source_bits = super::sql::source_bits("off_src", "raw_ft_offre"),
         sources = super::sql::sources_of_mask("off_src"),
         label = label("a"),
