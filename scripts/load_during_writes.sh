@@ -2,9 +2,10 @@
 # The pages and the API while a large import and the indicator rebuild run, measured from outside
 # with oha (installed from the crate registry into ~/.cache/observatoire/tools when missing).
 #   OFFERS=1000000 scripts/load_during_writes.sh
+#   DB=/tmp/rb/10m.duckdb scripts/load_during_writes.sh   (an existing database instead)
 # A database of OFFERS synthetic offers (observatoire bench generate + bench ingest, kept in WORK
 # for reruns) is served by the release `observatoire serve`. Two loads run together: CONNS
-# connections on a zone's dashboard and tension API (cached pages), and one user asking pages
+# connections on a zone's dashboard, tension API and CSV export of offers (cached), and one user asking pages
 # never asked before (a distinct address per request, rendered from the derived tables) — first
 # at rest for DURATION, then for DURATION_WRITES while the national BMO file (the real embedded
 # one, served from loopback) is imported by its job and the indicators are rebuilt. Prints oha's
@@ -24,17 +25,24 @@ DURATION="${DURATION:-30s}"
 DURATION_WRITES="${DURATION_WRITES:-150s}"
 WORK="${WORK:-$HOME/.cache/observatoire/load-work}"
 PORT="${PORT:-18431}"
+# the zone d'emploi whose dashboard, tension API and CSV export of offers are asked
+ZONE="${ZONE:-2815}"
 FILES_PORT="${FILES_PORT:-18432}"
 mkdir -p "$WORK"
 cargo build --release --locked -q
 BIN="$CARGO_TARGET_DIR/release/observatoire"
-echo "machine: $(nproc) cœurs, $(awk '/MemTotal/ {printf "%.0f Gio", $2/1048576}' /proc/meminfo); $OFFERS offres"
+echo "machine: $(nproc) cœurs, $(awk '/MemTotal/ {printf "%.0f Gio", $2/1048576}' /proc/meminfo); ${DB:-$OFFERS offres}"
 
-pages="$WORK/pages-$OFFERS"
-db="$WORK/db-$OFFERS.duckdb"
-[ -f "$pages/manifest.json" ] || "$BIN" bench generate --offers "$OFFERS" --years 2 --out "$pages" >/dev/null
-if [ ! -f "$db" ]; then
-  "$BIN" --db "$db" bench ingest --pages "$pages" | tail -3
+if [ -n "${DB:-}" ]; then
+  # an existing database (e.g. the 10 M offers of `cargo bench --bench rebuild`), served as is
+  db="$DB"
+else
+  pages="$WORK/pages-$OFFERS"
+  db="$WORK/db-$OFFERS.duckdb"
+  [ -f "$pages/manifest.json" ] || "$BIN" bench generate --offers "$OFFERS" --years 2 --out "$pages" >/dev/null
+  if [ ! -f "$db" ]; then
+    "$BIN" --db "$db" bench ingest --pages "$pages" | tail -3
+  fi
 fi
 run_db="$WORK/run.duckdb"
 cp "$db" "$run_db"; rm -f "$run_db.wal"
@@ -75,7 +83,7 @@ until curl -sf -o /dev/null "$base/health"; do
   kill -0 $pid 2>/dev/null || { cat "$log"; exit 1; }
   sleep 1
 done
-for u in /territoires/ze/2815 /api/v1/territoires/ze/2815/tension; do curl -sf -o /dev/null "$base$u"; done
+for u in /territoires/ze/$ZONE /api/v1/territoires/ze/$ZONE/tension "/api/v1/territoires/ze/$ZONE/offres?format=csv"; do curl -sf -o /dev/null "$base$u"; done
 
 # Two loads at once, as users make them: CONNS connections on the dashboard and the tension
 # API of one zone (cached: the page cache answers until the data change), and one user walking
@@ -84,10 +92,10 @@ for u in /territoires/ze/2815 /api/v1/territoires/ze/2815/tension; do curl -sf -
 ohas() {
   local d=$1
   "$OHA" --no-tui -c "$CONNS" -z "$d" --rand-regex-url \
-    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/2815|api/v1/territoires/ze/2815/tension)" > "$WORK/oha-cached.out" &
+    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/$ZONE|api/v1/territoires/ze/$ZONE/tension|api/v1/territoires/ze/$ZONE/offres[?]format=csv)" > "$WORK/oha-cached.out" &
   local cached=$!
   "$OHA" --no-tui -c 1 -z "$d" --rand-regex-url \
-    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/2815|api/v1/territoires/ze/2815/tension)[?]page=[0-9]{9}" > "$WORK/oha-uncached.out"
+    "http://127[.]0[.]0[.]1:$PORT/(territoires/ze/$ZONE[?]|api/v1/territoires/ze/$ZONE/tension[?]|api/v1/territoires/ze/$ZONE/offres[?]format=csv&)page=[0-9]{9}" > "$WORK/oha-uncached.out"
   wait $cached
   for k in cached uncached; do
     echo "-- $([ $k = cached ] && echo "en cache, $CONNS connexions" || echo "hors cache, 1 utilisateur")"
@@ -103,6 +111,7 @@ print('running' if j['running'] else r.get('status','none'), r.get('duration_sec
 
 echo "== au repos ($DURATION)"
 ohas "$DURATION"
+echo "mémoire de serve au repos : $(awk '/VmHWM/ {printf "pic %.0f Mio", $2/1024}' /proc/$pid/status), $(awk '/VmRSS/ {printf "actuelle %.0f Mio", $2/1024}' /proc/$pid/status)"
 echo "== pendant l'import BMO puis la reconstruction des indicateurs ($DURATION_WRITES)"
 (
   sleep 2
