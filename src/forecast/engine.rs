@@ -371,8 +371,8 @@ fn pooled_multipliers(analyses: &[Analysis], s: &Settings) -> Option<Vec<Vec<f64
     if backtested < POOL_MIN {
         return None;
     }
-    // errors by step, then by origin
-    let mut by_step: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); s.origins.max(1)]; s.horizon];
+    // errors by step, then by origin (as many origins as the longest series had)
+    let mut by_step: Vec<Vec<Vec<f64>>> = vec![Vec::new(); s.horizon];
     for a in analyses {
         for &(j, k, z) in &a.normalised {
             let cell = &mut by_step[k];
