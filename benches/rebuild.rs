@@ -136,12 +136,7 @@ fn phase(which: &str, db: &str) -> Result<()> {
             observatoire::indicators::sql::take_statement_times();
             let times =
                 observatoire::indicators::rebuild_then(&conn, || Ok(())).context("rebuild")?;
-            // where the time went: the slowest statements, on stderr (the parent prints them)
-            let mut statements = observatoire::indicators::sql::take_statement_times();
-            statements.sort_by_key(|s| std::cmp::Reverse(s.1));
-            for (statement, took) in statements.iter().take(12) {
-                eprintln!("  {:>8.2} s  {statement}", took.as_secs_f64());
-            }
+            print_slowest();
             times
                 .iter()
                 .filter(|(f, _)| *f == "offres" || *f == "compétences")
@@ -149,7 +144,10 @@ fn phase(which: &str, db: &str) -> Result<()> {
                 .sum()
         }
         "bare-full" => {
-            conn.execute_batch(&reference::sql())?;
+            // statement by statement, timed like ours (the parent prints the slowest)
+            observatoire::indicators::sql::take_statement_times();
+            observatoire::indicators::sql::run(&conn, &reference::sql())?;
+            print_slowest();
             started.elapsed().as_secs_f64()
         }
         "bare" => {
@@ -168,6 +166,20 @@ fn phase(which: &str, db: &str) -> Result<()> {
         scaling
     );
     Ok(())
+}
+
+/// Where the time went: the slowest statements since the last call, on stderr (the parent
+/// prints them); `TOPN=…` for more than 12.
+fn print_slowest() {
+    let mut statements = observatoire::indicators::sql::take_statement_times();
+    statements.sort_by_key(|s| std::cmp::Reverse(s.1));
+    let n = std::env::var("TOPN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    for (statement, took) in statements.iter().take(n) {
+        eprintln!("  {:>8.2} s  {statement}", took.as_secs_f64());
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -207,7 +219,14 @@ fn main() -> Result<()> {
     }
     let exe = std::env::current_exe()?;
     // per phase: total seconds, the offer + skill families' seconds, peak KiB
-    let phases = ["ours", "bare-full", "bare", "bare-union"];
+    let all = ["ours", "bare-full", "bare", "bare-union"];
+    // BENCH_PHASES=ours,bare-full to run only these (the table prints 0 for the others)
+    let chosen = std::env::var("BENCH_PHASES").unwrap_or_default();
+    let phases: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|p| chosen.is_empty() || chosen.split(',').any(|c| c == *p))
+        .collect();
     let mut runs: Vec<Vec<(f64, f64, u64)>> = vec![Vec::new(); phases.len()];
     // BENCH_ROUNDS=1 for a quick profile; three rounds by default (medians)
     let rounds: usize = std::env::var("BENCH_ROUNDS")
@@ -226,41 +245,45 @@ fn main() -> Result<()> {
             );
             let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
             println!("round {round}: {line}");
-            if round == 0 && *which == "ours" {
-                println!("  slowest statements of our rebuild:");
+            if round == 0 && (*which == "ours" || *which == "bare-full") {
+                println!("  slowest statements of {which}:");
                 print!("{}", String::from_utf8_lossy(&out.stderr));
             }
             let f: Vec<&str> = line.split_whitespace().collect();
             runs[i].push((f[1].parse()?, f[3].parse()?, f[2].parse()?));
         }
     }
-    let med =
-        |i: usize, pick: fn(&(f64, f64, u64)) -> f64| median(runs[i].iter().map(pick).collect());
-    let peak = |i: usize| runs[i].iter().map(|r| r.2).max().unwrap_or(0) / 1024;
+    // the median of a phase's runs (0 for a phase not run)
+    let at = |name: &str| phases.iter().position(|p| *p == name);
+    let med = |name: &str, pick: fn(&(f64, f64, u64)) -> f64| {
+        at(name).map_or(0.0, |i| median(runs[i].iter().map(pick).collect()))
+    };
+    let peak =
+        |name: &str| at(name).map_or(0, |i| runs[i].iter().map(|r| r.2).max().unwrap_or(0) / 1024);
     let (o, os, bf, b, bu) = (
-        med(0, |r| r.0),
-        med(0, |r| r.1),
-        med(1, |r| r.0),
-        med(2, |r| r.0),
-        med(3, |r| r.0),
+        med("ours", |r| r.0),
+        med("ours", |r| r.1),
+        med("bare-full", |r| r.0),
+        med("bare", |r| r.0),
+        med("bare-union", |r| r.0),
     );
     println!("offers: {n}");
     println!(
         "full rebuild of every derived table (ours): {o:.2} s, peak {} MiB",
-        peak(0)
+        peak("ours")
     );
     println!("  of which offers + skills families: {os:.2} s");
     println!(
         "bare DuckDB SQL, every offer and skill aggregate of the rebuild (benches/rebuild/reference.rs): {bf:.2} s, peak {} MiB",
-        peak(1)
+        peak("bare-full")
     );
     println!(
         "bare DuckDB SQL, fewer aggregates (no filières, closures, stock, open offers, emerging skills), GROUPING SETS: {b:.2} s, peak {} MiB",
-        peak(2)
+        peak("bare")
     );
     println!(
         "bare DuckDB SQL, the same fewer aggregates as one GROUP BY per breakdown (UNION ALL): {bu:.2} s, peak {} MiB",
-        peak(3)
+        peak("bare-union")
     );
     println!(
         "ratio full rebuild / bare SQL of the same aggregates (goal <= 1.3): {:.2}",

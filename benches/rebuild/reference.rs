@@ -1,8 +1,8 @@
 //! The complete bare reference: plain DuckDB SQL producing the same aggregates as the offers and
 //! skills families (`ind_offres` for open offers and per month with the stock and the year
 //! before, `ind_competences` observed and emerging), written the fastest way we know — a
-//! materialised per-offer table, one GROUP BY per breakdown, counts per commune then summed
-//! per territory — without the product's labels, source lists, small-cell rules and
+//! materialised per-offer table, one GROUP BY per breakdown, counts and sums per commune then
+//! summed per territory (only medians and quartiles over offers × territories) — without the product's labels, source lists, small-cell rules and
 //! publication. Run outside a transaction, as an analyst's script would.
 
 const BASE: &str = "
@@ -29,10 +29,15 @@ SELECT o.id, f.filiere FROM r_o o JOIN ref_filiere_rome f ON f.rome = o.rome
 UNION SELECT o.id, f.filiere FROM r_o o JOIN ref_filiere_naf f ON f.naf = o.naf;
 ";
 
-const MEASURES: &str = "count(*) AS offres, sum(postes) AS postes, median(jours) AS duree, count(jours) AS fermees,
-    avg(durable::INTEGER) AS durables, count(durable) AS n_contrat, avg(plein::INTEGER) AS plein,
-    count(plein) AS n_plein, quantile_cont(salaire, [0.25, 0.5, 0.75]) AS qs, count(salaire) AS n_sal,
-    avg(sans_exp::INTEGER) AS sans_exp";
+/// The additive measures, grouped per commune then summed per territory.
+const ADDITIVE: &str = "count(*) AS offres, sum(postes) AS postes, count(jours) AS fermees,
+    sum(durable::INTEGER) AS s_dur, count(durable) AS n_contrat, sum(plein::INTEGER) AS s_plein,
+    count(plein) AS n_plein, count(salaire) AS n_sal, sum(sans_exp::INTEGER) AS s_sx, count(sans_exp) AS n_sx";
+const SUMMED: &str = "sum(offres) AS offres, sum(postes) AS postes, sum(fermees) AS fermees,
+    sum(s_dur) / sum(n_contrat) AS durables, sum(n_contrat) AS n_contrat, sum(s_plein) / sum(n_plein) AS plein,
+    sum(n_plein) AS n_plein, sum(n_sal) AS n_sal, sum(s_sx) / sum(n_sx) AS sans_exp";
+/// The holistic ones, over offers × territories.
+const HOLISTIC: &str = "median(jours) AS duree, quantile_cont(salaire, [0.25, 0.5, 0.75]) AS qs";
 
 const KEYS: [(&str, &str); 8] = [
     ("total", "'total'"),
@@ -45,24 +50,60 @@ const KEYS: [(&str, &str); 8] = [
     ("naf_a88", "k_a88"),
 ];
 
-/// One GROUP BY per breakdown (and the filières) over offers × territories, for `period`
-/// (`mois`, or NULL for the open offers) over the offers matching `filter`.
-fn aggregates(filter: &str, period: &str) -> String {
+/// One GROUP BY per breakdown (and the filières) of `measures` per `group` over `from` (offers
+/// joined to `t`, their territories, when grouped by territory), for `period` (`mois`, or NULL
+/// for the open offers) over the offers matching `filter`.
+fn by_breakdown(
+    group: &str,
+    from: &str,
+    fil_from: &str,
+    filter: &str,
+    period: &str,
+    measures: &str,
+) -> String {
     let mut parts: Vec<String> = KEYS
         .iter()
         .map(|(d, k)| {
             format!(
-                "SELECT t.kind, t.code, '{d}' AS dimension, {k} AS key, {period} AS mois, {MEASURES}
-                 FROM r_o o JOIN territory_commune t ON t.commune = o.commune WHERE {filter} GROUP BY ALL"
+                "SELECT {group}, '{d}' AS dimension, {k} AS key, {period} AS mois, {measures}
+                 FROM {from} WHERE {filter} GROUP BY ALL"
             )
         })
         .collect();
     parts.push(format!(
-        "SELECT t.kind, t.code, 'filiere', f.filiere, {period}, {MEASURES}
-         FROM r_o o JOIN r_fil f USING (id) JOIN territory_commune t ON t.commune = o.commune
-         WHERE {filter} GROUP BY ALL"
+        "SELECT {group}, 'filiere', f.filiere, {period}, {measures}
+         FROM {fil_from} WHERE {filter} GROUP BY ALL"
     ));
     parts.join("\nUNION ALL\n")
+}
+
+/// Every measure per territory × breakdown: the additive ones per commune summed per
+/// territory, the holistic ones over offers × territories (the fastest way we know: the same
+/// split as the product's, `src/indicators/offres.rs`).
+fn aggregates(filter: &str, period: &str) -> String {
+    let per_commune = by_breakdown(
+        "o.commune",
+        "r_o o",
+        "r_o o JOIN r_fil f USING (id)",
+        filter,
+        period,
+        ADDITIVE,
+    );
+    let holistic = by_breakdown(
+        "t.kind, t.code",
+        "r_o o JOIN territory_commune t ON t.commune = o.commune",
+        "r_o o JOIN r_fil f USING (id) JOIN territory_commune t ON t.commune = o.commune",
+        &format!("({filter}) AND (o.jours IS NOT NULL OR o.salaire IS NOT NULL)"),
+        period,
+        HOLISTIC,
+    );
+    format!(
+        "WITH c AS (SELECT t.kind, t.code, c.dimension, c.key, c.mois, {SUMMED}
+                    FROM ({per_commune}) c JOIN territory_commune t ON t.commune = c.commune GROUP BY ALL),
+              h AS ({holistic})
+         SELECT c.*, h.duree, h.qs FROM c LEFT JOIN h ON h.kind = c.kind AND h.code = c.code
+             AND h.dimension = c.dimension AND h.key = c.key AND h.mois IS NOT DISTINCT FROM c.mois"
+    )
 }
 
 /// Closures per commune × breakdown × month of closure.

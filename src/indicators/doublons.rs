@@ -4,11 +4,12 @@
 //! days of the first of the cluster (a cluster holds at most one offer per source: two offers of
 //! one source are two offers, as that source counts them). Clusters are recorded
 //! (`ind_offre_cluster`), never deleted; a France Travail offer gives the cluster its id.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use chrono::{Duration, NaiveDateTime};
 use duckdb::Connection;
+use rayon::prelude::*;
 
 use crate::collect::boards::classify::normalise;
 
@@ -21,16 +22,35 @@ pub fn refresh(conn: &Connection) -> Result<()> {
         .prepare(
             "SELECT id, intitule, entreprise_nom, commune, coalesce(date_creation, first_seen), source_id
              FROM raw_ft_offre
-             WHERE closed_at IS NULL AND intitule IS NOT NULL AND entreprise_nom IS NOT NULL AND commune IS NOT NULL",
+             WHERE closed_at IS NULL AND intitule IS NOT NULL AND entreprise_nom IS NOT NULL AND commune IS NOT NULL
+               -- a cluster joins offers of different sources in one commune: only such communes
+               AND commune IN (SELECT commune FROM raw_ft_offre
+                               WHERE closed_at IS NULL AND intitule IS NOT NULL AND entreprise_nom IS NOT NULL
+                               GROUP BY commune HAVING count(DISTINCT source_id) > 1)",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
         .collect::<Result<_, _>>()?;
-    let mut groups: HashMap<(String, String, String), Vec<Offer>> = HashMap::new();
-    for (id, title, employer, commune, date, source) in rows {
+    // normalising is most of the Rust time, and titles and employers repeat: each distinct
+    // string is normalised once, on every core (DuckDB waits meanwhile)
+    let distinct: HashSet<&str> = rows
+        .iter()
+        .flat_map(|r| [r.1.as_str(), r.2.as_str()])
+        .collect();
+    let normalised: HashMap<&str, String> = distinct
+        .into_par_iter()
+        .map(|s| (s, normalise(s)))
+        .collect();
+    let mut groups: HashMap<(&str, &str, &str), Vec<Offer>> = HashMap::new();
+    for (id, title, employer, commune, date, source) in &rows {
+        let key = (
+            normalised[title.as_str()].as_str(),
+            normalised[employer.as_str()].as_str(),
+            commune.as_str(),
+        );
         groups
-            .entry((normalise(&title), normalise(&employer), commune))
+            .entry(key)
             .or_default()
-            .push((id, source, date));
+            .push((id.clone(), source.clone(), *date));
     }
     conn.execute_batch("DELETE FROM ind_offre_cluster")?;
     let mut app = super::publish::appender(conn, "ind_offre_cluster")?;

@@ -145,8 +145,8 @@ pub fn refresh(conn: &Connection) -> Result<()> {
         sources = super::sql::sources_of_mask("off_src"),
         label = label("a"),
         label_e = label("e"),
-        actuel = grouped("ouverte", None, &measures()),
-        months = grouped("mois_creation IS NOT NULL", Some("mois_creation"), &measures()),
+        actuel = aggregated("ouverte", None),
+        months = aggregated("mois_creation IS NOT NULL", Some("mois_creation")),
         closures = closures(),
     );
     super::sql::run(conn, &sql)?;
@@ -205,44 +205,117 @@ pub const DIMENSIONS: [&str; 7] = [
     "naf_a88",
 ];
 
-/// The measures of a set of offers (small cells withheld).
-fn measures() -> String {
+/// The additive measures of a set of offers, summed per territory from per-commune groups.
+const ADDITIVE: [(&str, &str); 11] = [
+    ("offres", "count(*)"),
+    ("postes", "sum(postes)"),
+    ("fermees", "count(jours)"),
+    ("s_durable", "sum(durable::INTEGER)"),
+    ("n_contrat", "count(durable)"),
+    ("s_plein", "sum(temps_plein::INTEGER)"),
+    ("n_plein", "count(temps_plein)"),
+    ("n_sal", "count(salaire)"),
+    ("s_sans_exp", "sum(sans_experience::INTEGER)"),
+    ("n_sans_exp", "count(sans_experience)"),
+    ("src_mask", "bit_or(src_bit)"),
+];
+
+/// The measures of the offers matching `filter` per territory × breakdown (× `period`, a
+/// column of `off_base`), small cells withheld. Columns: kind, code, dimension, key, mois,
+/// offres, postes, duree, fermees, durables, n_contrat, plein, n_plein, qs, n_sal, sans_exp,
+/// src_mask.
+///
+/// Counts, sums and the sources' bit-or add up over communes: they are grouped per commune
+/// (one pass over the offers), then summed per territory. Only the median of days online and
+/// the salary quartiles (holistic aggregates) need the offers × territories, and only the
+/// offers that carry one of their values. At 10 M offers this took 67 s where one set of
+/// aggregates over offers × territories took 85 s (BENCHMARKS.md).
+///
+/// One GROUP BY per breakdown, not one GROUPING SETS: with the medians and quartiles DuckDB 1.5
+/// takes 17.2 s for the eight sets at 2 M offers where eight GROUP BYs take 10.7 s.
+fn aggregated(filter: &str, period: Option<&str>) -> String {
+    let p = period.map(|p| format!(", {p}")).unwrap_or_default();
+    let mois = period.unwrap_or("NULL::VARCHAR");
+    let additive: String = ADDITIVE
+        .iter()
+        .map(|(name, agg)| format!("{agg} AS {name}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let summed: String = ADDITIVE
+        .iter()
+        .map(|(name, _)| match *name {
+            "src_mask" => "bit_or(c.src_mask) AS src_mask".to_string(),
+            _ => format!("sum(c.{name})::BIGINT AS {name}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // the small-cell rule is applied on the summed counts: a CASE around each holistic
+    // aggregate here cost 17 % of this query (2 M offers)
+    let holistic = "median(jours) AS duree, quantile_cont(salaire, [0.25, 0.5, 0.75]) AS qs";
+    let per_commune = by_breakdown(
+        "commune",
+        "off_base",
+        "off_base b JOIN off_filiere f USING (id)",
+        filter,
+        mois,
+        &p,
+        &additive,
+    );
+    let per_territory = by_breakdown(
+        "kind, code",
+        "off_terr",
+        "off_fil",
+        &format!("({filter}) AND (jours IS NOT NULL OR salaire IS NOT NULL)"),
+        mois,
+        &p,
+        holistic,
+    );
+    let share = |s: &str, n: &str| format!("CASE WHEN c.{n} >= {MIN_CELL} THEN c.{s} / c.{n} END");
     format!(
-        "count(*) AS offres, sum(postes) AS postes,
-         CASE WHEN count(jours) >= {cell} THEN median(jours) END AS duree, count(jours) AS fermees,
-         CASE WHEN count(durable) >= {cell} THEN avg(durable::INTEGER) END AS durables, count(durable) AS n_contrat,
-         CASE WHEN count(temps_plein) >= {cell} THEN avg(temps_plein::INTEGER) END AS plein, count(temps_plein) AS n_plein,
-         CASE WHEN count(salaire) >= {min} THEN quantile_cont(salaire, [0.25, 0.5, 0.75]) END AS qs,
-         count(salaire) AS n_sal,
-         CASE WHEN count(sans_experience) >= {cell} THEN avg(sans_experience::INTEGER) END AS sans_exp,
-         bit_or(src_bit) AS src_mask",
-        cell = MIN_CELL,
-        min = MIN_SALARIES
+        "WITH per_commune AS ({per_commune}),
+         counts AS (SELECT t.kind, t.code, c.dimension, c.key, c.mois, {summed}
+                    FROM per_commune c JOIN territory_commune t ON t.commune = c.commune
+                    GROUP BY t.kind, t.code, c.dimension, c.key, c.mois),
+         holistic AS ({per_territory})
+         SELECT c.kind, c.code, c.dimension, c.key, c.mois, c.offres, c.postes,
+             CASE WHEN c.fermees >= {MIN_CELL} THEN h.duree END AS duree, c.fermees,
+             {durables} AS durables, c.n_contrat, {plein} AS plein, c.n_plein,
+             CASE WHEN c.n_sal >= {MIN_SALARIES} THEN h.qs END AS qs, c.n_sal,
+             {sans_exp} AS sans_exp, c.src_mask
+         FROM counts c LEFT JOIN holistic h ON h.kind = c.kind AND h.code = c.code
+             AND h.dimension = c.dimension AND h.key = c.key AND h.mois IS NOT DISTINCT FROM c.mois",
+        durables = share("s_durable", "n_contrat"),
+        plein = share("s_plein", "n_plein"),
+        sans_exp = share("s_sans_exp", "n_sans_exp"),
     )
 }
 
-/// `measures` per territory × breakdown (× `period` column), over the offers matching `filter`:
-/// one GROUP BY per breakdown over `off_terr` (the join is streamed into each), the filières over
-/// `off_fil`. Columns: kind, code, dimension, key, mois, measures.
-///
-/// Not one GROUPING SETS: with the medians and quartiles (holistic aggregates), DuckDB 1.5 takes
-/// 17.2 s for the eight sets at 2 M offers where eight GROUP BYs take 10.7 s.
-fn grouped(filter: &str, period: Option<&str>, measures: &str) -> String {
-    let p = period.map(|p| format!(", {p}")).unwrap_or_default();
-    let mois = period.unwrap_or("NULL::VARCHAR");
+/// `measures` per `group` (`commune`, or `kind, code`) × breakdown (× period) over `offers`
+/// (a relation with the breakdown keys `k_…`), the filières over `filieres` (the same with a
+/// column `filiere`): one GROUP BY each, joined by UNION ALL. Columns: the group's, dimension,
+/// key, mois, measures.
+fn by_breakdown(
+    group: &str,
+    offers: &str,
+    filieres: &str,
+    filter: &str,
+    mois: &str,
+    p: &str,
+    measures: &str,
+) -> String {
     let mut parts = vec![format!(
-        "SELECT kind, code, 'total' AS dimension, 'total' AS key, {mois} AS mois, {measures}
-         FROM off_terr WHERE {filter} GROUP BY kind, code{p}"
+        "SELECT {group}, 'total' AS dimension, 'total' AS key, {mois} AS mois, {measures}
+         FROM {offers} WHERE {filter} GROUP BY {group}{p}"
     )];
     parts.extend(DIMENSIONS.iter().map(|d| {
         format!(
-            "SELECT kind, code, '{d}', k_{d}, {mois}, {measures}
-             FROM off_terr WHERE {filter} GROUP BY kind, code, k_{d}{p}"
+            "SELECT {group}, '{d}', k_{d}, {mois}, {measures}
+             FROM {offers} WHERE {filter} GROUP BY {group}, k_{d}{p}"
         )
     }));
     parts.push(format!(
-        "SELECT kind, code, 'filiere', filiere, {mois}, {measures}
-         FROM off_fil WHERE {filter} GROUP BY kind, code, filiere{p}"
+        "SELECT {group}, 'filiere', filiere, {mois}, {measures}
+         FROM {filieres} WHERE {filter} GROUP BY {group}, filiere{p}"
     ));
     parts.join("\n         UNION ALL\n         ")
 }
