@@ -220,7 +220,7 @@ fn main() -> Result<()> {
     let exe = std::env::current_exe()?;
     // per phase: total seconds, the offer + skill families' seconds, peak KiB
     let all = ["ours", "bare-full", "bare", "bare-union"];
-    // BENCH_PHASES=ours,bare-full to run only these (the table prints 0 for the others)
+    // BENCH_PHASES=ours,bare-full to run only these (the summary leaves out the others)
     let chosen = std::env::var("BENCH_PHASES").unwrap_or_default();
     let phases: Vec<&str> = all
         .iter()

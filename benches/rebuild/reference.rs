@@ -2,8 +2,9 @@
 //! skills families (`ind_offres` for open offers and per month with the stock and the year
 //! before, `ind_competences` observed and emerging), written the fastest way we know — a
 //! materialised per-offer table, one GROUP BY per breakdown, counts and sums per commune then
-//! summed per territory (only medians and quartiles over offers × territories) — without the product's labels, source lists, small-cell rules and
-//! publication. Run outside a transaction, as an analyst's script would.
+//! summed per territory (only medians and quartiles over offers × territories) — without the
+//! product's labels, source lists, small-cell rules and publication. Run outside a
+//! transaction, as an analyst's script would.
 
 const BASE: &str = "
 CREATE OR REPLACE TEMP TABLE r_o AS

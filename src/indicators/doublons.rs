@@ -20,13 +20,13 @@ type Offer = (String, String, NaiveDateTime);
 pub fn refresh(conn: &Connection) -> Result<()> {
     let rows: Vec<(String, String, String, String, NaiveDateTime, String)> = conn
         .prepare(
-            "SELECT id, intitule, entreprise_nom, commune, coalesce(date_creation, first_seen), source_id
-             FROM raw_ft_offre
-             WHERE closed_at IS NULL AND intitule IS NOT NULL AND entreprise_nom IS NOT NULL AND commune IS NOT NULL
-               -- a cluster joins offers of different sources in one commune: only such communes
-               AND commune IN (SELECT commune FROM raw_ft_offre
-                               WHERE closed_at IS NULL AND intitule IS NOT NULL AND entreprise_nom IS NOT NULL
-                               GROUP BY commune HAVING count(DISTINCT source_id) > 1)",
+            "WITH open_offers AS (
+                 SELECT id, intitule, entreprise_nom, commune, coalesce(date_creation, first_seen) AS created, source_id
+                 FROM raw_ft_offre
+                 WHERE closed_at IS NULL AND intitule IS NOT NULL AND entreprise_nom IS NOT NULL AND commune IS NOT NULL)
+             SELECT id, intitule, entreprise_nom, commune, created, source_id FROM open_offers
+             -- a cluster joins offers of different sources in one commune: only such communes
+             WHERE commune IN (SELECT commune FROM open_offers GROUP BY commune HAVING count(DISTINCT source_id) > 1)",
         )?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
         .collect::<Result<_, _>>()?;
